@@ -1,0 +1,28 @@
+# Third-party lookups, in one place. grove::core needs only xxhash.h.
+
+find_path(GROVE_XXHASH_INCLUDE_DIR xxhash.h REQUIRED)
+
+if(NOT GROVE_CORE_ONLY)
+  set(THREADS_PREFER_PTHREAD_FLAG ON)
+  find_package(Threads REQUIRED)
+  find_package(Boost 1.81 REQUIRED CONFIG)
+  find_package(nlohmann_json 3.11 REQUIRED CONFIG)
+  find_package(spdlog REQUIRED CONFIG)
+  find_package(CURL REQUIRED)
+  find_package(OpenSSL REQUIRED)
+  find_package(ZLIB REQUIRED)
+  find_package(zstd CONFIG REQUIRED)
+  find_path(GROVE_HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
+endif()
+
+if(GROVE_BUILD_TESTS OR GROVE_BUILD_EXAMPLES OR GROVE_BUILD_BENCH)
+  find_package(nlohmann_json 3.11 REQUIRED CONFIG)
+endif()
+if(GROVE_BUILD_TESTS)
+  find_package(Catch2 2.13 REQUIRED CONFIG)
+  include(Catch)
+endif()
+if(GROVE_BUILD_BENCH)
+  find_package(benchmark REQUIRED CONFIG)
+  find_package(OpenSSL REQUIRED)
+endif()

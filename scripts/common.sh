@@ -1,0 +1,53 @@
+# Shared by scripts/demo and scripts/test; not meant to be run on its own.
+# Installs what the build needs on Debian 12 when it is missing, and configures
+# and builds a CMake preset.
+
+set -euo pipefail
+
+GROVE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export GROVE_ROOT
+
+# Debian packages the build, the tests and the demo use.
+GROVE_APT_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev catch2
+  libbenchmark-dev libxxhash-dev libssl-dev libhiredis-dev redis-server zlib1g-dev
+  libzstd-dev libcli11-dev libhnswlib-dev clang-format clang-tidy clang-14
+  libfuzzer-14-dev libclang-rt-14-dev curl nodejs npm
+)
+
+log() { printf '\n==> %s\n' "$*"; }
+
+# Installs the Debian packages that are not installed yet (needs root).
+install_packages() {
+  local missing=()
+  local package
+  for package in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$package")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    return
+  fi
+  log "installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "error: missing packages (${missing[*]}) and not root; install them with apt-get" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Configures and builds one preset; extra arguments are ninja targets.
+build_preset() {
+  local preset="$1"
+  shift
+  cmake --preset "$preset" -S "$GROVE_ROOT" >/dev/null
+  cmake --build "$GROVE_ROOT/build/$preset" -- "$@"
+}
+
+# ccache makes rebuilds cheap; keep its cache bounded.
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+export CCACHE_BASEDIR="$GROVE_ROOT"
