@@ -65,80 +65,85 @@ namespace grove::core {
 /// Checks the types and constants a domain declares. Split from `domain` so a
 /// failed check names the missing piece instead of the whole concept.
 template <class D>
-concept domain_types =
-    requires {
-      typename D::state_type;
-      typename D::action_type;
-      { D::num_players } -> std::convertible_to<int>;
-    } && std::copyable<typename D::state_type> &&
-    std::is_trivially_copyable_v<typename D::action_type> &&
+concept domain_types = requires {
+  typename D::state_type;
+  typename D::action_type;
+  { D::num_players } -> std::convertible_to<int>;
+}
+&&std::copyable<typename D::state_type>&& std::is_trivially_copyable_v<typename D::action_type> &&
     (sizeof(typename D::action_type) <= 4) && (D::num_players == 1 || D::num_players == 2);
 
 /// The rules of the problem: legal actions, transitions, terminal values.
 template <class D>
-concept domain_rules =
-    domain_types<D> &&
+concept domain_rules = domain_types<D> &&
     requires(const D& d, typename D::state_type& state, const typename D::state_type& cstate,
              typename D::action_type action, std::vector<typename D::action_type>& out) {
-      d.legal_actions(cstate, out);
-      d.apply(state, action);
-      { d.is_terminal(cstate) } -> std::convertible_to<bool>;
-      { d.player_to_move(cstate) } -> std::convertible_to<int>;
-      { d.terminal_value(cstate) } -> std::convertible_to<double>;
-    };
+  d.legal_actions(cstate, out);
+  d.apply(state, action);
+  { d.is_terminal(cstate) } -> std::convertible_to<bool>;
+  { d.player_to_move(cstate) } -> std::convertible_to<int>;
+  { d.terminal_value(cstate) } -> std::convertible_to<double>;
+};
 
 /// A domain with a synchronous evaluator, searchable by search::run.
 template <class D>
 concept domain = domain_rules<D> &&
-                 requires(const D& d, const typename D::state_type& state, rng& random) {
-                   { d.evaluate(state, random) } -> std::convertible_to<double>;
-                 };
+    requires(const D& d, const typename D::state_type& state, rng& random) {
+  { d.evaluate(state, random) } -> std::convertible_to<double>;
+};
 
 /// The domain supplies its own state hash.
 template <class D>
-concept domain_with_hash =
-    domain_types<D> && requires(const D& d, const typename D::state_type& state) {
-      { d.hash(state) } -> std::convertible_to<std::uint64_t>;
-    };
+concept domain_with_hash = domain_types<D> &&
+    requires(const D& d, const typename D::state_type& state) {
+  { d.hash(state) } -> std::convertible_to<std::uint64_t>;
+};
 
 /// The domain supplies priors for PUCT.
 template <class D>
-concept domain_with_priors =
-    domain_types<D> &&
+concept domain_with_priors = domain_types<D> &&
     requires(const D& d, const typename D::state_type& state,
              std::span<const typename D::action_type> actions, std::span<float> out) {
-      d.priors(state, actions, out);
-    };
+  d.priors(state, actions, out);
+};
 
 /// Explains, one static_assert per requirement, why D is not a domain. Call it
 /// where a domain enters the public API so the compiler names what is missing.
 template <class D>
 constexpr bool check_domain() {
-  static_assert(requires { typename D::state_type; },
-                "grove domain: missing `using state_type = ...;`");
-  static_assert(requires { typename D::action_type; },
-                "grove domain: missing `using action_type = ...;`");
-  static_assert(requires { D::num_players; },
-                "grove domain: missing `static constexpr int num_players` (1 or 2)");
+  static_assert(
+      requires { typename D::state_type; }, "grove domain: missing `using state_type = ...;`");
+  static_assert(
+      requires { typename D::action_type; }, "grove domain: missing `using action_type = ...;`");
+  static_assert(
+      requires { D::num_players; },
+      "grove domain: missing `static constexpr int num_players` (1 or 2)");
   static_assert(domain_types<D>,
                 "grove domain: state_type must be copyable, action_type trivially copyable "
                 "and at most 4 bytes, and num_players 1 or 2");
-  static_assert(requires(const D& d, const typename D::state_type& s,
-                         std::vector<typename D::action_type>& out) { d.legal_actions(s, out); },
-                "grove domain: missing `void legal_actions(const state_type&, "
-                "std::vector<action_type>&) const`");
-  static_assert(requires(const D& d, typename D::state_type& s, typename D::action_type a) {
-    d.apply(s, a);
-  }, "grove domain: missing `void apply(state_type&, action_type) const`");
-  static_assert(requires(const D& d, const typename D::state_type& s) {
-    { d.is_terminal(s) } -> std::convertible_to<bool>;
-  }, "grove domain: missing `bool is_terminal(const state_type&) const`");
-  static_assert(requires(const D& d, const typename D::state_type& s) {
-    { d.player_to_move(s) } -> std::convertible_to<int>;
-  }, "grove domain: missing `int player_to_move(const state_type&) const`");
-  static_assert(requires(const D& d, const typename D::state_type& s) {
-    { d.terminal_value(s) } -> std::convertible_to<double>;
-  }, "grove domain: missing `double terminal_value(const state_type&) const`");
+  static_assert(
+      requires(const D& d, const typename D::state_type& s,
+               std::vector<typename D::action_type>& out) { d.legal_actions(s, out); },
+      "grove domain: missing `void legal_actions(const state_type&, "
+      "std::vector<action_type>&) const`");
+  static_assert(
+      requires(const D& d, typename D::state_type& s, typename D::action_type a) { d.apply(s, a); },
+      "grove domain: missing `void apply(state_type&, action_type) const`");
+  static_assert(
+      requires(const D& d, const typename D::state_type& s) {
+        { d.is_terminal(s) } -> std::convertible_to<bool>;
+      },
+      "grove domain: missing `bool is_terminal(const state_type&) const`");
+  static_assert(
+      requires(const D& d, const typename D::state_type& s) {
+        { d.player_to_move(s) } -> std::convertible_to<int>;
+      },
+      "grove domain: missing `int player_to_move(const state_type&) const`");
+  static_assert(
+      requires(const D& d, const typename D::state_type& s) {
+        { d.terminal_value(s) } -> std::convertible_to<double>;
+      },
+      "grove domain: missing `double terminal_value(const state_type&) const`");
   return true;
 }
 

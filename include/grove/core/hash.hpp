@@ -36,17 +36,15 @@ inline std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed = 0) 
 /// bytes (structs with padding or floating-point members do not qualify; give
 /// those domains a hash() of their own that encodes the fields).
 template <class T>
-  requires std::has_unique_object_representations_v<T>
-std::uint64_t hash_value(const T& value, std::uint64_t seed = 0) noexcept {
-  return hash_bytes(&value, sizeof(value), seed);
-}
+requires std::has_unique_object_representations_v<T> std::uint64_t hash_value(
+    const T& value, std::uint64_t seed = 0)
+noexcept { return hash_bytes(&value, sizeof(value), seed); }
 
 /// XXH3-64 of a contiguous range of such values.
 template <class T>
-  requires std::has_unique_object_representations_v<T>
-std::uint64_t hash_span(std::span<const T> values, std::uint64_t seed = 0) noexcept {
-  return hash_bytes(values.data(), values.size_bytes(), seed);
-}
+requires std::has_unique_object_representations_v<T> std::uint64_t hash_span(
+    std::span<const T> values, std::uint64_t seed = 0)
+noexcept { return hash_bytes(values.data(), values.size_bytes(), seed); }
 
 /// Combines two hashes into one (order matters), for hashing a state built from
 /// parts: XXH3 over the 16 bytes of the pair.

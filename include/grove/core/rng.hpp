@@ -41,9 +41,7 @@ class rng {
   }
 
   static constexpr result_type min() noexcept { return 0; }
-  static constexpr result_type max() noexcept {
-    return std::numeric_limits<result_type>::max();
-  }
+  static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
 
   /// The next 64 random bits.
   constexpr result_type operator()() noexcept {
@@ -74,9 +72,7 @@ class rng {
   }
 
   /// A uniform double in [0, 1) with 53 random bits.
-  constexpr double uniform01() noexcept {
-    return static_cast<double>((*this)() >> 11) * 0x1.0p-53;
-  }
+  constexpr double uniform01() noexcept { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
 
   /// A new seed derived from this stream, for handing to a concurrent worker.
   constexpr std::uint64_t split() noexcept { return (*this)(); }
