@@ -62,16 +62,21 @@
 
 namespace grove::core {
 
-/// Checks the types and constants a domain declares. Split from `domain` so a
-/// failed check names the missing piece instead of the whole concept.
+/// The member types and constants a domain declares.
 template <class D>
-concept domain_types = requires {
+concept declares_domain_types = requires {
   typename D::state_type;
   typename D::action_type;
   { D::num_players } -> std::convertible_to<int>;
-}
-&&std::copyable<typename D::state_type>&& std::is_trivially_copyable_v<typename D::action_type> &&
-    (sizeof(typename D::action_type) <= 4) && (D::num_players == 1 || D::num_players == 2);
+};
+
+/// Checks the types and constants a domain declares. Split from `domain` so a
+/// failed check names the missing piece instead of the whole concept.
+template <class D>
+concept domain_types = declares_domain_types<D> && std::copyable<typename D::state_type> &&
+                       std::is_trivially_copyable_v<typename D::action_type> &&
+                       (sizeof(typename D::action_type) <= 4) &&
+                       (D::num_players == 1 || D::num_players == 2);
 
 /// The rules of the problem: legal actions, transitions, terminal values.
 template <class D>
