@@ -193,4 +193,13 @@ int solver::search(const position& board, int alpha, int beta) {
   return alpha;
 }
 
+outcome outcome_after_move(solver& exact, const position& board, int column) {
+  if (board.is_winning_move(column)) {
+    return outcome::win;
+  }
+  position next = board;
+  next.play(column);
+  return static_cast<outcome>(-static_cast<int>(exact.solve_outcome(next)));
+}
+
 }  // namespace grove::examples::connect4

@@ -84,4 +84,10 @@ class solver {
   std::uint64_t nodes_ = 0;
 };
 
+/// The result, with perfect play afterwards, for the player to move in
+/// `board` when it plays `column`: win, draw or loss. An immediate four is a
+/// win; otherwise the solver answers for the opponent and the sign flips.
+/// Requires: !board.is_over() and board.can_play(column).
+outcome outcome_after_move(solver& exact, const position& board, int column);
+
 }  // namespace grove::examples::connect4
