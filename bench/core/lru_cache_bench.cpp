@@ -41,9 +41,9 @@ void BM_lru_cache_lookup_insert(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["hit_rate"] = benchmark::Counter(
-      static_cast<double>(hits) / static_cast<double>(state.iterations()),
-      benchmark::Counter::kAvgThreads);
+  state.counters["hit_rate"] =
+      benchmark::Counter(static_cast<double>(hits) / static_cast<double>(state.iterations()),
+                         benchmark::Counter::kAvgThreads);
   if (state.thread_index() == 0) {
     state.counters["size"] = static_cast<double>(shared_cache->size());
   }

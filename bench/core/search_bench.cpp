@@ -154,6 +154,5 @@ void BM_search_million_nodes(benchmark::State& state) {
 BENCHMARK(BM_search_connect4)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_playouts_only)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_tree_stats)->Arg(1'000)->Arg(100'000)->Arg(1'000'000);
-BENCHMARK(BM_tree_recount)->Arg(1'000)->Arg(100'000)->Arg(1'000'000)->Unit(
-    benchmark::kMicrosecond);
+BENCHMARK(BM_tree_recount)->Arg(1'000)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_search_million_nodes)->Iterations(1)->Unit(benchmark::kMillisecond);

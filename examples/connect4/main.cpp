@@ -58,11 +58,15 @@ struct cli_options {
 
 /// 1234567 -> "1,234,567".
 std::string grouped(std::uint64_t value) {
-  std::string digits = std::to_string(value);
-  for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3) {
-    digits.insert(static_cast<std::size_t>(at), ",");
+  const std::string digits = std::to_string(value);
+  std::string text;
+  for (std::size_t at = 0; at < digits.size(); ++at) {
+    if (at > 0 && (digits.size() - at) % 3 == 0) {
+      text += ',';
+    }
+    text += digits[at];
   }
-  return digits;
+  return text;
 }
 
 std::string fixed(double value, int decimals, bool sign = false) {
@@ -82,7 +86,7 @@ const char* player_name(int player) { return player == 0 ? "X" : "O"; }
 void print_board(const c4::position& board) {
   const int to_move = board.moves() & 1;
   for (int row = c4::height - 1; row >= 0; --row) {
-    std::string line = "  ";
+    std::string line = " ";
     for (int column = 0; column < c4::width; ++column) {
       const std::uint64_t cell = std::uint64_t{1} << (column * (c4::height + 1) + row);
       const char* mark = ".";
@@ -91,8 +95,8 @@ void print_board(const c4::position& board) {
       } else if ((board.mask & cell) != 0) {
         mark = player_name(1 - to_move);
       }
-      line += mark;
       line += ' ';
+      line += mark;
     }
     std::cout << line << '\n';
   }
@@ -162,10 +166,10 @@ int run_position(const cli_options& cli) {
   const double elapsed = seconds(result.elapsed);
   const double rate = elapsed > 0 ? static_cast<double>(result.iterations) / elapsed : 0.0;
 
-  std::cout << "\nsearch: " << grouped(result.iterations) << " iterations in "
-            << fixed(elapsed, 2) << " s (" << grouped(static_cast<std::uint64_t>(rate))
-            << " iterations/s), stopped by " << core::to_string(result.stop) << ", MCTS-Solver "
-            << (cli.no_solver ? "off" : "on") << ", seed " << cli.seed << '\n';
+  std::cout << "\nsearch: " << grouped(result.iterations) << " iterations in " << fixed(elapsed, 2)
+            << " s (" << grouped(static_cast<std::uint64_t>(rate)) << " iterations/s), stopped by "
+            << core::to_string(result.stop) << ", MCTS-Solver " << (cli.no_solver ? "off" : "on")
+            << ", seed " << cli.seed << '\n';
   std::cout << "tree: " << grouped(result.tree.nodes) << " nodes, max depth "
             << result.tree.max_depth << ", " << fixed(result.tree.arena_bytes / 1048576.0, 1)
             << " MiB arena\n";
@@ -277,12 +281,11 @@ bool run_file(const cli_options& cli, const std::string& path, c4::solver& exact
                        c4::to_string(result.best_action) + " gives a " + c4::to_string(played) +
                        ", better than the file's score");
     } else {
-      misses.push_back("line " + std::to_string(entry.line) + ": " + entry.moves + " " +
-                       std::to_string(entry.score) + ": played " +
-                       c4::to_string(result.best_action) + " (" + c4::to_string(played) +
-                       ") in a " + c4::to_string(expected) + ", value " +
-                       fixed(result.best_value, 3, true) + ", " + grouped(result.iterations) +
-                       " iterations");
+      misses.push_back(
+          "line " + std::to_string(entry.line) + ": " + entry.moves + " " +
+          std::to_string(entry.score) + ": played " + c4::to_string(result.best_action) + " (" +
+          c4::to_string(played) + ") in a " + c4::to_string(expected) + ", value " +
+          fixed(result.best_value, 3, true) + ", " + grouped(result.iterations) + " iterations");
     }
     right_sign += estimate_of(result, cli.draw_band) == expected ? 1 : 0;
     if (progress) {
