@@ -323,8 +323,9 @@ bool run_file(const cli_options& cli, const std::string& path, c4::solver& exact
             << percent(right_sign) << "; draw band +-" << fixed(cli.draw_band, 2)
             << "), root proven in " << proven << "/" << total << '\n';
   if (total > 0) {
-    std::cout << "  time per position: mean " << fixed(engine_seconds / total, 3) << " s, max "
-              << fixed(slowest, 3) << " s; " << grouped(iterations) << " iterations, "
+    std::cout << "  time per position: mean " << fixed(1000 * engine_seconds / total, 2)
+              << " ms, max " << fixed(1000 * slowest, 2) << " ms; " << grouped(iterations)
+              << " iterations, "
               << grouped(static_cast<std::uint64_t>(
                      engine_seconds > 0 ? static_cast<double>(iterations) / engine_seconds : 0))
               << " iterations/s; judging with the solver " << fixed(judge_seconds, 2) << " s\n";
