@@ -204,6 +204,8 @@ struct search_options {
   /// Every field that is out of range, in declaration order; empty when the
   /// options are usable.
   std::vector<option_error> validate() const;
+
+  friend bool operator==(const search_options&, const search_options&) = default;
 };
 
 namespace detail {
