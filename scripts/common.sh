@@ -7,13 +7,19 @@ set -euo pipefail
 GROVE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export GROVE_ROOT
 
-# Debian packages the build, the tests and the demo use.
-GROVE_APT_PACKAGES=(
+# Debian packages the build and the demo need.
+GROVE_BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev catch2
-  libbenchmark-dev libxxhash-dev libssl-dev libhiredis-dev redis-server zlib1g-dev
-  libzstd-dev libcli11-dev libhnswlib-dev clang-format clang-tidy clang-14
-  libfuzzer-14-dev libclang-rt-14-dev curl nodejs npm
+  libbenchmark-dev libxxhash-dev libssl-dev libhiredis-dev zlib1g-dev
+  libzstd-dev libcli11-dev libhnswlib-dev
+)
+
+# Further packages the test command needs: formatting, the fuzz build, real peers
+# (redis-server; Node.js for the s3rver S3 server).
+GROVE_TEST_PACKAGES=(
+  clang-format clang-tidy clang-14 libfuzzer-14-dev libclang-rt-14-dev curl
+  redis-server nodejs
 )
 
 log() { printf '\n==> %s\n' "$*"; }
@@ -37,6 +43,15 @@ install_packages() {
   fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# npm ships inside some Node.js builds (NodeSource) and as its own package in
+# Debian; installing Debian's npm next to the former fails, so only add it when
+# the command is missing.
+install_npm() {
+  if ! command -v npm >/dev/null 2>&1; then
+    install_packages npm
+  fi
 }
 
 # Configures and builds one preset; extra arguments are ninja targets.
