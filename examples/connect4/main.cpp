@@ -114,6 +114,20 @@ core::search_options engine_options(const cli_options& cli) {
   return options;
 }
 
+/// The command-line flag behind an engine option, for error messages.
+std::string flag_of(const std::string& field) {
+  if (field == "exploration") {
+    return "--exploration";
+  }
+  if (field == "cache_capacity") {
+    return "--cache";
+  }
+  if (field.find("max_iterations") != std::string::npos) {
+    return "--iterations / --time-ms (engine " + field + ")";
+  }
+  return "engine option " + field;
+}
+
 c4::game make_game(const cli_options& cli) {
   return c4::game(cli.playout == "uniform" ? c4::playout_policy::uniform
                                            : c4::playout_policy::decisive);
@@ -386,7 +400,7 @@ int main(int argc, char** argv) {
   }
   if (const auto errors = engine_options(cli).validate(); !errors.empty()) {
     for (const auto& error : errors) {
-      std::cerr << "grove-connect4: engine option " << error.field << " = " << error.value
+      std::cerr << "grove-connect4: " << flag_of(error.field) << " = " << error.value
                 << " is out of range (accepted: " << error.accepted << ")\n";
     }
     return 2;

@@ -1,5 +1,6 @@
 #include "grove/core/async_search.hpp"
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -153,4 +154,52 @@ TEST_CASE("async_search: the cache answers repeated leaves without the evaluator
   REQUIRE(result);
   CHECK(result->iterations == 200);
   CHECK(static_cast<std::uint64_t>(probe->calls) == result->cache.misses);
+}
+
+TEST_CASE("async_search: budgets stop launches and running evaluations finish", "[core]") {
+  SECTION("time") {
+    auto probe = std::make_shared<flight_probe>();
+    core::search<timed_domain> engine(timed_domain{probe},
+                                      {.max_iterations = 0,
+                                       .max_time = std::chrono::milliseconds(30),
+                                       .cache_capacity = 0,
+                                       .max_in_flight = 4});
+    std::exception_ptr error;
+    const auto result = run_async(engine, {0, 0}, error);
+    REQUIRE(result);
+    CHECK(result->stop == core::stop_reason::time);
+    CHECK(result->elapsed >= std::chrono::milliseconds(30));
+    CHECK(probe->active == 0);
+    CHECK(engine.tree().total_virtual_loss() == 0);
+    CHECK(result->iterations == result->tree.root_visits);
+  }
+  SECTION("cancellation flag") {
+    auto probe = std::make_shared<flight_probe>();
+    std::atomic<bool> cancel{false};
+    core::search<timed_domain> engine(timed_domain{probe}, {.max_iterations = 0,
+                                                            .max_time = std::chrono::seconds(20),
+                                                            .cancel = &cancel,
+                                                            .cache_capacity = 0,
+                                                            .max_in_flight = 4});
+    asio::io_context context;
+    asio::steady_timer trigger(context, std::chrono::milliseconds(10));
+    trigger.async_wait([&](boost::system::error_code) { cancel.store(true); });
+    std::optional<core::search_result<timed_domain>> result;
+    asio::co_spawn(context, core::async_run(engine, {0, 0}),
+                   [&](std::exception_ptr, core::search_result<timed_domain> r) { result = r; });
+    context.run_for(std::chrono::seconds(30));
+    REQUIRE(result);
+    CHECK(result->stop == core::stop_reason::cancelled);
+    CHECK(probe->active == 0);
+    CHECK(engine.tree().total_virtual_loss() == 0);
+  }
+  SECTION("terminal root") {
+    auto probe = std::make_shared<flight_probe>();
+    core::search<timed_domain> engine(timed_domain{probe}, {.max_in_flight = 4});
+    std::exception_ptr error;
+    const auto result = run_async(engine, {0, 6}, error);
+    REQUIRE(result);
+    CHECK(result->stop == core::stop_reason::no_actions);
+    CHECK(probe->calls == 0);
+  }
 }

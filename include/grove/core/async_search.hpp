@@ -50,6 +50,8 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 

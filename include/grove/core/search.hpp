@@ -60,9 +60,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -120,8 +122,11 @@ inline constexpr bool has_state_hash =
 /// it from one executor). Different search objects are independent. Core does
 /// not log (it depends on nothing but the standard library and xxHash):
 /// everything worth reporting is in search_result.
+///
+/// D must satisfy domain_rules (domain.hpp); a type that does not gets a
+/// static_assert naming the missing member. run() and resume() also need the
+/// synchronous evaluate (the `domain` concept); async_run needs async_evaluate.
 template <class D>
-requires domain_rules<D>
 class search {
   static_assert(check_domain<D>());
 

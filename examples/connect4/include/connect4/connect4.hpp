@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "grove/core/domain.hpp"
@@ -164,6 +165,9 @@ struct position {
 
   friend constexpr bool operator==(const position&, const position&) = default;
 };
+
+static_assert(sizeof(position) == 16 && std::has_unique_object_representations_v<position>,
+              "position is hashed as raw bytes: keep it two 64-bit words, no padding");
 
 /// Why a move sequence is not a legal game.
 struct sequence_error {
