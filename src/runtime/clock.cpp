@@ -40,9 +40,10 @@ asio::awaitable<wait_status> clock_timer::wait(std::optional<clock::time_point> 
     bool immediate = woken_;
     if (!immediate) {
       armed_generation_.store(next_generation_++, std::memory_order_release);
-      if (!deadline) {
-        timer_.expires_at(asio::steady_timer::time_point::max());
-      } else if (!clock_.arm(shared_from_this(), *deadline)) {
+      // Never expires by itself; the real clock's arm() sets the expiry, the
+      // manual clock's expires it through expire().
+      timer_.expires_at(asio::steady_timer::time_point::max());
+      if (deadline && !clock_.arm(shared_from_this(), *deadline)) {
         expired_ = true;
         immediate = true;
       }

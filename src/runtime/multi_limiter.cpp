@@ -85,7 +85,7 @@ result<multi_limiter::buckets*> multi_limiter::buckets_for(const limiter_key& ke
   return &buckets_.emplace(key, std::move(entry)).first->second;
 }
 
-asio::awaitable<result<void>> multi_limiter::acquire(const limiter_key& key, double tokens) {
+asio::awaitable<result<void>> multi_limiter::acquire(limiter_key key, double tokens) {
   if (key.provider.empty() || !std::isfinite(tokens) || tokens < 0) {
     co_return fail(errc::invalid_argument,
                    "multi_limiter::acquire: needs a provider name and finite tokens >= 0",
@@ -104,13 +104,12 @@ asio::awaitable<result<void>> multi_limiter::acquire(const limiter_key& key, dou
                                tokens, b.tokens->options().capacity),
                    fmt::format("{}/{}", key.provider, key.model));
   }
-  if (auto slot = co_await b.requests->acquire(1.0); !slot) {
+  auto slot = co_await b.requests->acquire(1.0);
+  if (!slot || !b.tokens || tokens == 0) {
     co_return slot;
   }
-  if (b.tokens && tokens > 0) {
-    co_return co_await b.tokens->acquire(tokens);
-  }
-  co_return result<void>{};
+  auto granted = co_await b.tokens->acquire(tokens);
+  co_return granted;
 }
 
 std::size_t multi_limiter::size() const {

@@ -56,7 +56,16 @@ struct rate_limit {
 
 /// Identity of one rate-limited stream of calls. `key` names the credential
 /// (an id or a hash of it), never the secret itself: it may appear in logs.
+///
+/// It has a constructor on purpose: g++ 12 miscompiles a braced *aggregate*
+/// temporary inside a co_await expression (it copies it bitwise and destroys
+/// it twice), and `co_await limits.acquire({"openai", "gpt-4o", "k"})` is the
+/// natural way to call acquire(). With a constructor that call is safe.
 struct limiter_key {
+  limiter_key() = default;
+  limiter_key(std::string provider_name, std::string model_name, std::string key_id = {})
+      : provider(std::move(provider_name)), model(std::move(model_name)), key(std::move(key_id)) {}
+
   std::string provider;
   std::string model;
   std::string key;
@@ -103,8 +112,9 @@ class multi_limiter {
   /// errc::invalid_argument for empty provider or tokens < 0;
   /// errc::too_many_keys; errc::closed; errc::cancelled.
   /// Note: a request slot taken before a cancelled token wait is not given
-  /// back (it was spent, as if the call had gone out).
-  boost::asio::awaitable<result<void>> acquire(const limiter_key& key, double tokens = 0.0);
+  /// back (it was spent, as if the call had gone out). `key` is taken by value
+  /// because the coroutine outlives the caller's temporaries.
+  boost::asio::awaitable<result<void>> acquire(limiter_key key, double tokens = 0.0);
 
   /// The limit that applies to `key` (after the lookup described above).
   rate_limit limit_for(const limiter_key& key) const;
