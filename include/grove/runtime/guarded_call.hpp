@@ -20,11 +20,18 @@
 // whether to retry (is_retryable).
 //
 // Example (see docs/runtime.md for the full version):
-//   grove::runtime::call_guards guards{.bucket = &bucket, .breaker = &breaker,
-//                                      .retry = &retry, .cache = &cache,
-//                                      .cache_key = key, .cacheable = true};
+//   grove::runtime::call_guards guards;
+//   guards.bucket = &bucket;
+//   guards.breaker = &breaker;
+//   guards.retry = &retry;
+//   guards.cache = &cache;
+//   guards.cache_key = request_hash;
+//   guards.cacheable = temperature == 0;
 //   grove::result<std::string> body = co_await grove::runtime::guarded_call(
 //       guards, [&](grove::runtime::attempt_context& at) { return fetch(url, at); });
+//
+// Note: name the call_guards as above. g++ 12 miscompiles a braced aggregate
+// temporary inside a co_await expression (`guarded_call({...}, op)`).
 #pragma once
 
 #include <functional>
@@ -157,7 +164,10 @@ auto guarded_call(call_guards guards, Op op) -> std::invoke_result_t<Op&, attemp
         if (!body) {
           co_return grove::fail(std::move(body).error());
         }
-        co_return fetched_response{.body = std::move(*body), .cacheable = true, .ttl = {}};
+        fetched_response fetched;
+        fetched.body = std::move(*body);
+        fetched.cacheable = true;
+        co_return fetched;
       };
       auto cached = co_await guards.cache->get_or_fetch(std::move(key), fetch);
       if (!cached) {

@@ -11,9 +11,12 @@
 // then the default limit (60 requests per minute, no token limit).
 //
 // Example:
-//   grove::runtime::multi_limiter limits({.limits = {{{"openai", "*"},
-//                                         {.requests_per_minute = 500,
-//                                          .tokens_per_minute = 200'000}}}});
+//   grove::runtime::rate_limit openai;
+//   openai.requests_per_minute = 500;
+//   openai.tokens_per_minute = 200'000;
+//   grove::runtime::multi_limiter_options options;
+//   options.limits[{"openai", "*"}] = openai;
+//   grove::runtime::multi_limiter limits(options);
 //   co_await limits.acquire({"openai", "gpt-4o", "key-1"}, /*tokens=*/1200);
 #pragma once
 

@@ -21,16 +21,16 @@
 // The jitter comes from a std::mt19937_64 member seeded from the options, so
 // tests and benchmarks are reproducible (STYLE: randomness is explicit).
 //
-// Example:
-//   grove::runtime::retrier retry({.max_attempts = 3});
+// Example (an adapter whose response type carries status and headers):
+//   grove::runtime::retrier retry(options);  // one per client
 //   auto body = co_await retry.run([&](grove::runtime::attempt_context& at)
 //       -> boost::asio::awaitable<grove::result<std::string>> {
-//     auto response = co_await http.get(url);
-//     if (!response) {
-//       at.set_retry_after(response.error_headers["retry-after-ms"],
-//                          response.error_headers["retry-after"]);
+//     auto response = co_await http.post(url, payload);
+//     if (response.status == 429 || response.status >= 500) {
+//       at.set_retry_after(response.header("retry-after-ms"),
+//                          response.header("retry-after"), clk->wall_now());
 //     }
-//     co_return response;
+//     co_return to_result(std::move(response));
 //   });
 #pragma once
 

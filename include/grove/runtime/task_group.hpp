@@ -55,6 +55,7 @@ class task_group {
  public:
   /// Children run on `executor`. `time_source` (null: real clock) measures the
   /// close deadline; `logger` (null: silent) gets child failures.
+  /// Requires: the executor's execution context outlives the group.
   explicit task_group(boost::asio::any_io_executor executor,
                       std::shared_ptr<clock> time_source = nullptr,
                       std::shared_ptr<spdlog::logger> logger = nullptr);

@@ -15,10 +15,9 @@
 // waiter leaves the queue and has taken nothing: tokens are only ever taken by
 // the head at the moment it succeeds, so nothing can leak.
 //
-// Example: 60 requests per minute, one at a time.
-//   grove::runtime::token_bucket bucket({.capacity = 1,
-//                                        .refill_per_second = 1.0,
-//                                        .initial_tokens = 1});
+// Example: 60 requests per minute, one at a time, starting full.
+//   grove::runtime::token_bucket bucket(
+//       grove::runtime::token_bucket_options::per_minute(60, /*burst=*/1));
 //   if (auto ok = co_await bucket.acquire(); !ok) { /* closed or cancelled */ }
 #pragma once
 
