@@ -75,9 +75,14 @@ class redacting_sink final : public spdlog::sinks::sink {
     if (!inner_->should_log(msg.level)) {
       return;
     }
-    // One buffer per thread: the inner sink formats the record before log()
-    // returns, so the view into the buffer does not outlive it.
-    thread_local std::string buffer;
+    // Buffers are per thread and per nesting depth (a redacting sink may wrap
+    // another one): the inner sink formats the record before log() returns, so
+    // the view into the buffer does not outlive it, and a nested sink never
+    // overwrites the text its caller is still passing down.
+    thread_local std::array<std::string, max_depth> buffers;
+    thread_local std::size_t depth = 0;
+    std::string local;
+    std::string& buffer = depth < max_depth ? buffers[depth] : local;
     buffer.clear();
     if (!redactor_.redact_to(view(msg.payload), buffer)) {
       inner_->log(msg);
@@ -85,7 +90,14 @@ class redacting_sink final : public spdlog::sinks::sink {
     }
     spdlog::details::log_msg redacted = msg;
     redacted.payload = spdlog::string_view_t(buffer.data(), buffer.size());
-    inner_->log(redacted);
+    ++depth;
+    try {
+      inner_->log(redacted);
+    } catch (...) {
+      --depth;
+      throw;
+    }
+    --depth;
   }
 
   void flush() override { inner_->flush(); }
@@ -95,6 +107,8 @@ class redacting_sink final : public spdlog::sinks::sink {
   }
 
  private:
+  static constexpr std::size_t max_depth = 4;
+
   std::shared_ptr<spdlog::sinks::sink> inner_;
   redactor redactor_;
 };

@@ -789,12 +789,12 @@ void metrics_registry::expose_to(std::string& out) const {
   out += '\n';
 }
 
-std::size_t metrics_registry::memory_bytes() const noexcept {
+std::size_t metrics_registry::memory_bytes() const {
   const std::lock_guard lock(impl_->mutex);
   return impl_->memory_bytes();
 }
 
-std::size_t metrics_registry::metric_count() const noexcept {
+std::size_t metrics_registry::metric_count() const {
   const std::lock_guard lock(impl_->mutex);
   return impl_->families.size();
 }

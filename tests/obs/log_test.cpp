@@ -295,3 +295,16 @@ TEST_CASE("log: make_redacting_sink adds redaction to an application's sink", "[
   CHECK(out.str() == "x-api-key: <hidden> and password=<hidden>\n");
   CHECK_THROWS_AS(grove::obs::make_redacting_sink(nullptr), std::invalid_argument);
 }
+
+TEST_CASE("log: nested redacting sinks each apply their own rules", "[obs]") {
+  std::ostringstream out;
+  auto inner =
+      grove::obs::make_redacting_sink(std::make_shared<spdlog::sinks::ostream_sink_mt>(out),
+                                      {.mask = "<B>", .extra_keys = {"beta"}});
+  auto outer = grove::obs::make_redacting_sink(inner, {.mask = "<A>", .extra_keys = {"alpha"}});
+  outer->set_pattern("%v");
+  spdlog::logger log("nested", outer);
+  log.info("alpha=1 beta=2 gamma=3 password=4");
+  log.flush();
+  CHECK(out.str() == "alpha=<A> beta=<B> gamma=3 password=<A>\n");
+}

@@ -287,10 +287,10 @@ class metrics_registry {
   /// Bytes the registry has allocated: family storage reserved at
   /// registration plus label value strings of created series. Recording
   /// samples never changes it.
-  std::size_t memory_bytes() const noexcept;
+  std::size_t memory_bytes() const;
 
   /// Registered families.
-  std::size_t metric_count() const noexcept;
+  std::size_t metric_count() const;
 
  private:
   struct impl;
