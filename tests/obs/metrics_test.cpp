@@ -12,32 +12,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
-#include <new>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "allocation_counter.hpp"
 #include "exposition_checker.hpp"
 #include "grove/obs/errc.hpp"
-
-// Counts every allocation through the global operator new of this test
-// program, so the memory test can show that recording allocates nothing.
-namespace {
-std::atomic<std::size_t> allocation_count{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  allocation_count.fetch_add(1, std::memory_order_relaxed);
-  if (void* memory = std::malloc(size == 0 ? 1 : size)) {
-    return memory;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void operator delete(void* memory) noexcept { std::free(memory); }
-void operator delete[](void* memory) noexcept { std::free(memory); }
-void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
-void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
 
 namespace {
 
@@ -448,9 +429,9 @@ TEST_CASE("metrics: 10 million samples do not grow memory", "[obs]") {
   record(0, warm_up);
   const std::size_t resident_before = resident_bytes();
   const std::size_t memory_before = registry.memory_bytes();
-  const std::size_t allocations_before = allocation_count.load();
+  const std::size_t allocations_before = grove::obs::testing::allocation_count();
   record(warm_up, total);
-  const std::size_t allocations_after = allocation_count.load();
+  const std::size_t allocations_after = grove::obs::testing::allocation_count();
   const std::size_t memory_after = registry.memory_bytes();
   const std::size_t resident_after = resident_bytes();
 
