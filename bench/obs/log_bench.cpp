@@ -29,6 +29,11 @@ constexpr const char* secret_line =
     "request_id=7f3a9c provider=openai model=gpt-4o status=401 latency=0.42s "
     "Authorization: Bearer sk-proj-Ab3dEfGhIjKlMnOpQrStUvWxYz0123456789 rejected";
 
+// A line of prose with numbers and no key=value pairs.
+constexpr const char* prose_line =
+    "search finished after 1200 simulations in 35 ms: best move 3 with 61% of the visits, "
+    "tree of 4817 nodes, cache hit rate 0.72, stopped by the visit-share rule";
+
 void log_line(benchmark::State& state, const char* line, bool redact,
               grove::obs::log_format format) {
   discard_buffer buffer;
@@ -57,6 +62,11 @@ void BM_log_text_secret_line(benchmark::State& state) {
   log_line(state, secret_line, state.range(0) != 0, grove::obs::log_format::text);
 }
 BENCHMARK(BM_log_text_secret_line)->ArgName("redact")->Arg(0)->Arg(1);
+
+void BM_log_text_prose_line(benchmark::State& state) {
+  log_line(state, prose_line, state.range(0) != 0, grove::obs::log_format::text);
+}
+BENCHMARK(BM_log_text_prose_line)->ArgName("redact")->Arg(0)->Arg(1);
 
 void BM_log_json_plain_line(benchmark::State& state) {
   log_line(state, plain_line, state.range(0) != 0, grove::obs::log_format::json_lines);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <stdexcept>
 
 #include "grove/obs/errc.hpp"
@@ -16,39 +17,69 @@ constexpr std::size_t max_key_bytes = 64;
 bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_lower(c) || is_upper(c) || is_digit(c); }
-bool is_word(char c) { return is_alnum(c) || c == '_'; }
-bool is_key_char(char c) { return is_word(c) || c == '.' || c == '-'; }
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-bool is_space(char c) { return is_blank(c) || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 char to_lower(char c) { return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
-// Characters of an RFC 7235 token68 credential (without the trailing '=').
-bool is_token68(char c) {
-  return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-}
+// Character classes, one bit each, looked up in a table: the scanner asks
+// these questions for nearly every byte.
+enum char_class : std::uint8_t {
+  word = 1 << 0,             // [A-Za-z0-9_]
+  key = 1 << 1,              // [A-Za-z0-9_.-]
+  blank = 1 << 2,            // space, tab
+  token68 = 1 << 3,          // RFC 7235 token68 without '=': [A-Za-z0-9._~+/-]
+  value_end = 1 << 4,        // ends an unquoted value: whitespace and &,;"'<>()[]{}
+  aws_secret_char = 1 << 5,  // [A-Za-z0-9/+]
+  prefix_run = 1 << 6,       // [A-Za-z0-9_-]
+  padding = 1 << 7,          // '=' after a token68
+};
 
-// Bytes that end an unquoted value.
-bool ends_unquoted_value(char c) {
-  switch (c) {
-    case '&':
-    case ',':
-    case ';':
-    case '"':
-    case '\'':
-    case '<':
-    case '>':
-    case '(':
-    case ')':
-    case '[':
-    case ']':
-    case '{':
-    case '}':
-      return true;
-    default:
-      return is_space(c);
+constexpr std::array<std::uint8_t, 256> make_classes() {
+  std::array<std::uint8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    const bool letter_or_digit =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    std::uint8_t bits = 0;
+    if (letter_or_digit) {
+      bits |= word | key | token68 | aws_secret_char | prefix_run;
+    }
+    if (c == '_') {
+      bits |= word | key | token68 | prefix_run;
+    }
+    if (c == '-') {
+      bits |= key | token68 | prefix_run;
+    }
+    if (c == '.') {
+      bits |= key | token68;
+    }
+    if (c == '~') {
+      bits |= token68;
+    }
+    if (c == '+' || c == '/') {
+      bits |= token68 | aws_secret_char;
+    }
+    if (c == '=') {
+      bits |= padding;
+    }
+    if (c == ' ' || c == '\t') {
+      bits |= blank;
+    }
+    if (c == ' ' || (c >= '\t' && c <= '\r') || c == '&' || c == ',' || c == ';' || c == '"' ||
+        c == '\'' || c == '<' || c == '>' || c == '(' || c == ')' || c == '[' || c == ']' ||
+        c == '{' || c == '}') {
+      bits |= value_end;
+    }
+    table[static_cast<std::size_t>(c)] = bits;
   }
+  return table;
 }
+constexpr std::array<std::uint8_t, 256> classes = make_classes();
+
+bool has(char c, char_class wanted) {
+  return (classes[static_cast<unsigned char>(c)] & wanted) != 0;
+}
+bool is_word(char c) { return has(c, word); }
+bool is_key_char(char c) { return has(c, key); }
+bool is_blank(char c) { return has(c, blank); }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -79,7 +110,10 @@ std::string normalise_key(std::string_view key) {
 }
 
 // True when key equals word or ends in "_" + word.
-bool names_word(std::string_view key, std::string_view word) {
+inline bool names_word(std::string_view key, std::string_view word) {
+  if (key.empty() || key.back() != word.back()) {
+    return false;  // the cheap test that rejects almost every key
+  }
   if (key.size() == word.size()) {
     return key == word;
   }
@@ -134,8 +168,14 @@ class scanner {
 
   // Each rule looks at a word start i and, on a match, returns the span to mask
   // and sets resume_ to where scanning continues.
-  bool match(std::size_t i, span& out) {
-    return prefixed_key(i, out) || key_value(i, out) || bearer(i, out) || aws_secret(i, out);
+  // word_end is the end of the [A-Za-z0-9_] run that starts at i; each rule
+  // first rejects on it cheaply, so ordinary words cost a few comparisons.
+  bool match(std::size_t i, std::size_t word_end, span& out) {
+    const std::size_t length = word_end - i;
+    const char after = word_end < s_.size() ? s_[word_end] : '\0';
+    return prefixed_key(i, out) || (could_be_pair(after) && key_value(i, out)) ||
+           (length == 6 && bearer(i, out)) ||
+           ((length >= 40 || after == '/' || after == '+') && aws_secret(i, out));
   }
 
   // At "://" (i points at ':'): masks the password of user:password@host.
@@ -165,8 +205,17 @@ class scanner {
   std::size_t resume() const { return resume_; }
 
  private:
-  std::size_t run_end(std::size_t i, bool (*accept)(char)) const {
-    while (i < s_.size() && accept(s_[i])) {
+  // The end of the run of bytes in class `wanted` that starts at i.
+  std::size_t run_end(std::size_t i, char_class wanted) const {
+    while (i < s_.size() && has(s_[i], wanted)) {
+      ++i;
+    }
+    return i;
+  }
+
+  // The end of the run of bytes not in class `stop` that starts at i.
+  std::size_t run_until(std::size_t i, char_class stop) const {
+    while (i < s_.size() && !has(s_[i], stop)) {
       ++i;
     }
     return i;
@@ -178,7 +227,7 @@ class scanner {
         first != 'n') {
       return false;
     }
-    const std::size_t end = run_end(i, [](char c) { return is_alnum(c) || c == '_' || c == '-'; });
+    const std::size_t end = run_end(i, prefix_run);
     const std::string_view run = s_.substr(i, end - i);
     if (first == 'A' && run.size() == 20 && (run.starts_with("AKIA") || run.starts_with("ASIA")) &&
         std::all_of(run.begin(), run.end(), [](char c) { return is_upper(c) || is_digit(c); })) {
@@ -197,7 +246,7 @@ class scanner {
   }
 
   bool is_secret_key(std::string_view key, bool& authorization) const {
-    std::array<char, 2 * max_key_bytes> buffer{};
+    std::array<char, 2 * max_key_bytes> buffer;  // only the first `size` bytes are read
     const std::size_t size = normalise_key(key, buffer);
     if (size == 0) {
       return false;
@@ -225,8 +274,26 @@ class scanner {
     return false;
   }
 
+  // Whether the byte after a word can continue a key or lead to its `=`/`:`.
+  static bool could_be_pair(char c) {
+    switch (c) {
+      case '=':
+      case ':':
+      case '.':
+      case '-':
+      case '"':
+      case '\'':
+      case '\\':
+      case ' ':
+      case '\t':
+        return true;
+      default:
+        return false;
+    }
+  }
+
   bool key_value(std::size_t i, span& out) {
-    const std::size_t key_end = run_end(i, is_key_char);
+    const std::size_t key_end = run_end(i, key);
     std::size_t p = key_end;
     // The closing quote of a quoted key, matching the opening one.
     if (i >= 2 && s_[i - 1] == '"' && s_[i - 2] == '\\' && s_.substr(p, 2) == "\\\"") {
@@ -235,7 +302,7 @@ class scanner {
                s_[p] == s_[i - 1]) {
       ++p;
     }
-    p = run_end(p, is_blank);
+    p = run_end(p, blank);
     if (p >= s_.size() || (s_[p] != '=' && s_[p] != ':')) {
       return false;
     }
@@ -246,7 +313,7 @@ class scanner {
     if (!is_secret_key(s_.substr(i, key_end - i), authorization)) {
       return false;
     }
-    p = run_end(p + 1, is_blank);
+    p = run_end(p + 1, blank);
     if (p >= s_.size()) {
       return false;
     }
@@ -266,12 +333,11 @@ class scanner {
       resume_ = std::min(q + 1, s_.size());
     } else {
       if (authorization) {
-        const std::size_t scheme_end = run_end(p, is_key_char);
+        const std::size_t scheme_end = run_end(p, key);
         if (is_auth_scheme(s_.substr(p, scheme_end - p)) && scheme_end < s_.size() &&
             is_blank(s_[scheme_end])) {
-          const std::size_t credential = run_end(scheme_end, is_blank);
-          const std::size_t end =
-              run_end(credential, [](char c) { return !ends_unquoted_value(c); });
+          const std::size_t credential = run_end(scheme_end, blank);
+          const std::size_t end = run_until(credential, value_end);
           if (end == credential) {
             return false;
           }
@@ -280,16 +346,16 @@ class scanner {
           return true;
         }
       }
-      const std::size_t end = run_end(p, [](char c) { return !ends_unquoted_value(c); });
+      const std::size_t end = run_until(p, value_end);
       value = {p, end};
       resume_ = end;
     }
     if (authorization) {
       // Keep the scheme of a quoted "Bearer xyz".
-      const std::size_t scheme_end = run_end(value.begin, is_key_char);
+      const std::size_t scheme_end = run_end(value.begin, key);
       if (scheme_end < value.end && is_blank(s_[scheme_end]) &&
           is_auth_scheme(s_.substr(value.begin, scheme_end - value.begin))) {
-        value.begin = run_end(scheme_end, is_blank);
+        value.begin = run_end(scheme_end, blank);
       }
     }
     if (value.begin >= value.end) {
@@ -308,14 +374,14 @@ class scanner {
     if (!iequals(s_.substr(i, 6), "bearer") || i + 6 >= s_.size() || !is_blank(s_[i + 6])) {
       return false;
     }
-    const std::size_t begin = run_end(i + 6, is_blank);
-    std::size_t end = run_end(begin, is_token68);
+    const std::size_t begin = run_end(i + 6, blank);
+    std::size_t end = run_end(begin, token68);
     const bool has_digit = std::any_of(s_.begin() + static_cast<std::ptrdiff_t>(begin),
                                        s_.begin() + static_cast<std::ptrdiff_t>(end), is_digit);
     if (end - begin < 8 && !(has_digit && end > begin)) {
       return false;
     }
-    end = run_end(end, [](char c) { return c == '='; });
+    end = run_end(end, padding);
     out = {begin, end};
     resume_ = end;
     return true;
@@ -325,7 +391,7 @@ class scanner {
     if (i > 0 && (s_[i - 1] == '/' || s_[i - 1] == '+')) {
       return false;
     }
-    const std::size_t end = run_end(i, [](char c) { return is_alnum(c) || c == '/' || c == '+'; });
+    const std::size_t end = run_end(i, aws_secret_char);
     if (end - i != 40 || (end < s_.size() && (s_[end] == '=' || s_[end] == '_'))) {
       return false;
     }
@@ -420,13 +486,15 @@ bool redactor::redact_to(std::string_view text, std::string& out) const {
       ++i;
       continue;
     }
-    if (scan.match(i, secret)) {
+    std::size_t word_end = i + 1;
+    while (word_end < text.size() && is_word(text[word_end])) {
+      ++word_end;
+    }
+    if (scan.match(i, word_end, secret)) {
       emit(secret);
       continue;
     }
-    while (i < text.size() && is_word(text[i])) {
-      ++i;
-    }
+    i = word_end;
   }
   out.append(text.substr(copied));
   return masked;

@@ -185,7 +185,10 @@ class counter_family {
  public:
   /// The series for these label values (one per label name, in order),
   /// created on first use; or the overflow series when the family is full or
-  /// the values are malformed (see the header comment). Never fails.
+  /// the values are malformed (see the header comment). A family without
+  /// labels has one series: values given to it are ignored and counted as
+  /// invalid_labels. Never fails; the reference stays valid for the
+  /// registry's lifetime, so callers with fixed label values keep it.
   counter& with(std::initializer_list<std::string_view> label_values = {}) const;
   counter& with(std::span<const std::string_view> label_values) const;
 

@@ -6,9 +6,11 @@
 //
 //  1. Key prefixes. A run of `[A-Za-z0-9_-]` that starts with a known key
 //     prefix and is long enough to be a key is masked whole: `sk-` (OpenAI,
-//     `sk-proj-`, Anthropic `sk-ant-`, OpenRouter `sk-or-`), `ghp_`/`gho_`/
-//     `github_pat_` (GitHub), `xoxb-`/`xoxp-` (Slack), `AIza` (Google),
-//     `AKIA`/`ASIA` + 16 upper-case letters or digits (AWS access key ids).
+//     `sk-proj-`, Anthropic `sk-ant-`, OpenRouter `sk-or-`; 20+ bytes),
+//     `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`/`github_pat_` (GitHub), `xoxa-`/
+//     `xoxb-`/`xoxp-`/`xoxs-` (Slack), `glpat-` (GitLab), `hf_` (Hugging
+//     Face), `npm_` (npm), `AIza` (Google), and `AKIA`/`ASIA` + exactly 16
+//     upper-case letters or digits (AWS access key ids).
 //  2. Key/value pairs. A key (`[A-Za-z0-9_.-]+`, optionally quoted with `"`,
 //     `'` or `\"` as in JSON embedded in a string) followed by optional spaces,
 //     `=` or `:` (not `://`), optional spaces, and a value. The key is
@@ -35,7 +37,9 @@
 // containing `,` or `;` written unquoted is masked only up to that byte.
 // `<key>: <word>` is always treated as a pair, so a sentence such as
 // "invalid token: expired" loses the word after the colon; erring on that
-// side is deliberate.
+// side is deliberate. A credential with neither a key, a known prefix, a
+// `Bearer` before it nor the AWS secret shape (a bare JWT or password in a
+// sentence) is not recognised: no pattern can tell it from ordinary text.
 #pragma once
 
 #include <cstddef>
