@@ -41,6 +41,29 @@ asio::awaitable<grove::result<void>> acquire_in_order(rt::token_bucket& bucket, 
   co_return ok;
 }
 
+// Acquires 1-3 tokens at a time (seeded) until `stop`; adds what it got to `granted`.
+//
+// g++ 12 with -O2 -fsanitize=address reports a false -Wmismatched-new-delete
+// for this coroutine (Asio's awaitable frames have their own operator new and
+// delete, which the warning pairs up wrongly after inlining).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+asio::awaitable<grove::result<void>> random_cost_worker(rt::token_bucket& bucket, unsigned seed,
+                                                        const bool& stop, double& granted) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> cost(1, 3);
+  while (!stop) {
+    const double c = cost(rng);
+    auto ok = co_await bucket.acquire(c);
+    if (!ok) {
+      co_return ok;
+    }
+    granted += c;
+  }
+  co_return grove::result<void>{};
+}
+#pragma GCC diagnostic pop
+
 rt::token_bucket_options manual(std::shared_ptr<rt::manual_clock> clk, double capacity, double rate,
                                 double initial) {
   return {.capacity = capacity,
@@ -137,21 +160,8 @@ TEST_CASE("token_bucket: the rate holds within 1% over a simulated hour", "[runt
   asio::io_context io;
   double granted_tokens = 0;
   bool stop = false;
-  auto worker = [&](unsigned seed) -> asio::awaitable<grove::result<void>> {
-    std::mt19937 rng(seed);
-    std::uniform_int_distribution<int> cost(1, 3);
-    while (!stop) {
-      const double c = cost(rng);
-      auto ok = co_await bucket.acquire(c);
-      if (!ok) {
-        co_return ok;
-      }
-      granted_tokens += c;
-    }
-    co_return grove::result<void>{};
-  };
   for (unsigned seed = 1; seed <= 4; ++seed) {
-    spawn(io, worker(seed));
+    spawn(io, random_cost_worker(bucket, seed, stop, granted_tokens));
   }
   run_until(io, *clk, clk->now() + 1h);
   const double expected = 3600 * 10;

@@ -44,7 +44,8 @@ namespace grove::runtime {
 struct response_cache_options {
   /// Most entries held. Range: >= 1. Default 10,000.
   std::size_t max_entries = 10'000;
-  /// Most bytes held (keys + values). Range: >= 1. Default 64 MiB.
+  /// Most bytes held, counted as key + value sizes (the bookkeeping of an
+  /// entry, about 150 bytes, is not counted). Range: >= 1. Default 64 MiB.
   std::size_t max_bytes = std::size_t{64} << 20;
   /// Lifetime of an entry unless put() gives another. Range: > 0. Default 1 h.
   std::chrono::nanoseconds ttl = std::chrono::hours(1);

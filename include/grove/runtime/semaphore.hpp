@@ -74,8 +74,9 @@ class async_semaphore {
 
   /// Waits for a permit (FIFO).
   /// Completes: a held permit; errc::closed when the semaphore is (or becomes)
-  /// closed; errc::cancelled when per-operation cancellation reached the wait
-  /// (a permit handed over concurrently is given back, never lost).
+  /// closed; errc::cancelled when per-operation cancellation reached the wait.
+  /// A permit handed over at the same moment as the cancellation is returned
+  /// (held) rather than dropped, so it is released with the result, never lost.
   boost::asio::awaitable<result<semaphore_permit>> acquire();
 
   /// A permit if one is free now and nobody is queued; an empty permit otherwise.
