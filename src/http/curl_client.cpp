@@ -161,12 +161,20 @@ class curl_client;
 // the socket was closed.
 struct socket_watch {
   explicit socket_watch(asio::posix::stream_descriptor d) : descriptor(std::move(d)) {}
+  socket_watch(const socket_watch&) = delete;
+  socket_watch& operator=(const socket_watch&) = delete;
+  ~socket_watch() {
+    if (!owned && descriptor.is_open()) {
+      (void)descriptor.release();  // never close a descriptor libcurl owns
+    }
+  }
 
   asio::posix::stream_descriptor descriptor;
   int wanted = 0;        // CURL_POLL_IN / CURL_POLL_OUT bits libcurl asked for
   bool reading = false;  // a wait_read is pending
   bool writing = false;  // a wait_write is pending
   bool closed = false;
+  bool owned = true;  // opened by on_open_socket (else libcurl's own, e.g. the resolver's)
 };
 
 // One transfer in flight. Owned by curl_client::transfers_; libcurl holds a
@@ -714,7 +722,11 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     for (auto& [fd, watch] : sockets_) {
       boost::system::error_code ignored;
       watch->closed = true;
-      watch->descriptor.close(ignored);
+      if (watch->owned) {
+        watch->descriptor.close(ignored);
+      } else {
+        (void)watch->descriptor.release();
+      }
     }
     sockets_.clear();
   }
@@ -771,9 +783,31 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     auto* self = static_cast<curl_client*>(userp);
     auto it = self->sockets_.find(fd);
     if (it == self->sockets_.end()) {
-      return 0;  // not a socket we opened (it was closed already)
+      if (what == CURL_POLL_REMOVE) {
+        return 0;
+      }
+      // A descriptor libcurl opened itself: the threaded resolver's wake-up
+      // socket pair. Watch it without owning it.
+      asio::posix::stream_descriptor descriptor(self->strand_);
+      boost::system::error_code ec;
+      descriptor.assign(fd, ec);
+      if (ec) {
+        return -1;  // libcurl fails the transfers that use this socket
+      }
+      auto w = std::make_shared<socket_watch>(std::move(descriptor));
+      w->owned = false;
+      it = self->sockets_.emplace(fd, std::move(w)).first;
     }
     const std::shared_ptr<socket_watch>& w = it->second;
+    if (what == CURL_POLL_REMOVE && !w->owned) {
+      // Deregister before libcurl closes the descriptor; release() leaves it
+      // open and aborts the pending waits.
+      w->closed = true;
+      w->wanted = 0;
+      (void)w->descriptor.release();
+      self->sockets_.erase(it);
+      return 0;
+    }
     w->wanted = what == CURL_POLL_REMOVE ? 0 : what;
     self->watch(w);
     return 0;
@@ -807,6 +841,14 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
     if (fd < 0) {
       return CURL_SOCKET_BAD;
+    }
+    // A stale entry under this number can only be a libcurl-owned descriptor
+    // that was closed without CURL_POLL_REMOVE; drop it without closing.
+    // Release it before the new assign, while the number is not registered.
+    if (auto stale = self->sockets_.find(fd); stale != self->sockets_.end()) {
+      stale->second->closed = true;
+      (void)stale->second->descriptor.release();
+      self->sockets_.erase(stale);
     }
     asio::posix::stream_descriptor descriptor(self->strand_);
     boost::system::error_code ec;

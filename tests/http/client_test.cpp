@@ -268,6 +268,23 @@ TEST_CASE("client: redirects are followed when enabled, up to the limit", "[http
   });
 }
 
+TEST_CASE("client: host names go through the resolver", "[http]") {
+  // "localhost" makes libcurl use its threaded resolver, whose wake-up socket
+  // the client must watch too (a numeric address skips it).
+  fake_http_server server;
+  server.set_default(responses::text(200, "resolved"));
+  run([&]() -> asio::awaitable<void> {
+    auto http = make_client(co_await asio::this_coro::executor);
+    for (int i = 0; i < 3; ++i) {
+      auto res = co_await http->async_request(
+          to("http://localhost:" + std::to_string(server.port()) + "/"));
+      REQUIRE(res);
+      CHECK(res->body == "resolved");
+    }
+    co_await http->async_close();
+  });
+}
+
 TEST_CASE("client: invalid requests fail at once with a clear error", "[http]") {
   run([&]() -> asio::awaitable<void> {
     auto http = make_client(co_await asio::this_coro::executor);
