@@ -9,7 +9,9 @@
 //      fails the parse part-way;
 //   2. after a failure every later call fails too;
 //   3. every event's data stays within max_event_bytes and contains no CR;
-//   4. an event's type is never empty, and ids contain no CR, LF or NUL.
+//   4. an event's type is never empty, and ids contain no CR, LF or NUL;
+//   5. without a limit failure, the events equal those of a naive reference
+//      parser that splits the whole stream into lines first.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -37,6 +39,75 @@ void check(bool condition) {
   if (!condition) {
     std::abort();
   }
+}
+
+// A second, deliberately naive implementation of the same rules: split the
+// whole stream into lines first, then apply the field rules line by line.
+std::vector<sse_event> reference(std::string_view stream) {
+  if (stream.substr(0, 3) == "\xEF\xBB\xBF") {
+    stream.remove_prefix(3);
+  }
+  std::vector<std::string> lines;
+  std::string line;
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    char c = stream[i];
+    if (c == '\r' || c == '\n') {
+      lines.push_back(line);
+      line.clear();
+      if (c == '\r' && i + 1 < stream.size() && stream[i + 1] == '\n') {
+        ++i;
+      }
+    } else {
+      line.push_back(c);
+    }
+  }
+  if (!line.empty()) {
+    lines.push_back(line);
+  }
+  lines.emplace_back();  // the end of the stream ends the last event
+
+  std::vector<sse_event> events;
+  std::string data;
+  std::string type;
+  std::string id;
+  std::optional<std::chrono::milliseconds> retry;
+  for (const std::string& l : lines) {
+    if (l.empty()) {
+      if (!data.empty()) {
+        sse_event e;
+        e.data = data.substr(0, data.size() - 1);
+        if (!type.empty()) {
+          e.type = type;
+        }
+        e.id = id;
+        e.retry = retry;
+        events.push_back(e);
+      }
+      data.clear();
+      type.clear();
+      continue;
+    }
+    if (l[0] == ':') {
+      continue;
+    }
+    std::size_t colon = l.find(':');
+    std::string name = l.substr(0, colon);
+    std::string value = colon == std::string::npos ? "" : l.substr(colon + 1);
+    if (!value.empty() && value[0] == ' ') {
+      value.erase(0, 1);
+    }
+    if (name == "data") {
+      data += value + "\n";
+    } else if (name == "event") {
+      type = value;
+    } else if (name == "id" && value.find('\0') == std::string::npos) {
+      id = value;
+    } else if (name == "retry" && !value.empty() && value.size() <= 18 &&
+               value.find_first_not_of("0123456789") == std::string::npos) {
+      retry = std::chrono::milliseconds(std::stoll(value));
+    }
+  }
+  return events;
 }
 
 outcome parse(std::string_view stream, const sse_limits& limits,
@@ -102,6 +173,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(whole.events == split.events);
   check(whole.last_id == split.last_id);
   check(whole.retry == split.retry);
+  // Without a limit failure, the incremental parser agrees with the naive one.
+  if (!whole.failed) {
+    check(whole.events == reference(stream));
+  }
   for (const outcome* o : {&whole, &split}) {
     for (const sse_event& e : o->events) {
       check(e.data.size() < limits.max_event_bytes);

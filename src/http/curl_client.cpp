@@ -155,8 +155,6 @@ void global_init() {
 
 // ---------------------------------------------------------------------------
 
-class curl_client;
-
 // One watched socket. Shared with its pending waits, which may complete after
 // the socket was closed.
 struct socket_watch {
@@ -187,7 +185,6 @@ struct transfer {
   transfer& operator=(const transfer&) = delete;
 
   std::uint64_t id = 0;
-  curl_client* owner = nullptr;
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
   request req;
@@ -195,7 +192,6 @@ struct transfer {
   std::size_t max_bytes = 0;
   std::size_t header_bytes = 0;
   bool added = false;         // the easy handle is in the multi handle
-  bool headers_done = false;  // the final (non-1xx) header block ended
   bool streaming = false;     // body goes to req.on_body
   std::optional<errc> abort_code;
   std::string abort_message;
@@ -304,6 +300,9 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
   // Cancellation slot handler: forwards a signal to the strand by transfer id,
   // so a transfer that finished in the meantime is simply not found.
   struct cancel_handler {
+    cancel_handler(std::weak_ptr<curl_client> c, std::uint64_t transfer_id)
+        : client(std::move(c)), id(transfer_id) {}
+
     std::weak_ptr<curl_client> client;
     std::uint64_t id;
 
@@ -327,7 +326,6 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
   void initiate(completion_handler handler, asio::any_io_executor work, request req) {
     auto t = std::make_unique<transfer>(std::move(handler));
     t->id = next_id_.fetch_add(1, std::memory_order_relaxed) + 1;
-    t->owner = this;
     t->work = std::move(work);
     t->slot = asio::get_associated_cancellation_slot(t->handler);
     if (t->slot.is_connected()) {
@@ -895,7 +893,6 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     if (line.rfind("HTTP/", 0) == 0) {
       // A new status line: interim (1xx) and redirect responses come first.
       t->res.headers.clear();
-      t->headers_done = false;
       std::size_t space = line.find(' ');
       int status = 0;
       if (space != std::string_view::npos && line.size() >= space + 4) {
@@ -905,8 +902,8 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
       }
       t->res.status = status > 0 ? status : 0;
     } else if (line.empty()) {
+      // The end of a header block; 1xx blocks are followed by another one.
       if (t->res.status >= 200) {
-        t->headers_done = true;
         t->streaming = t->req.on_body && t->res.ok();
       }
     } else if (line.front() == ' ' || line.front() == '\t') {
