@@ -191,8 +191,8 @@ struct transfer {
   response res;
   std::size_t max_bytes = 0;
   std::size_t header_bytes = 0;
-  bool added = false;         // the easy handle is in the multi handle
-  bool streaming = false;     // body goes to req.on_body
+  bool added = false;      // the easy handle is in the multi handle
+  bool streaming = false;  // body goes to req.on_body
   std::optional<errc> abort_code;
   std::string abort_message;
   char error_buffer[CURL_ERROR_SIZE] = {};
