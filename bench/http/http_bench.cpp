@@ -71,7 +71,9 @@ void close(asio::io_context& io, const std::shared_ptr<grove::http::client>& htt
       },
       asio::detached);
   while (!closed) {
-    io.run_one();
+    if (io.run_one() == 0) {
+      io.restart();  // the context stopped when it ran out of work
+    }
   }
 }
 
@@ -97,9 +99,11 @@ void BM_in_flight(benchmark::State& state) {
           },
           asio::detached);
     }
-    // run_one, not run: pooled connections keep the context busy forever.
+    // run_one, not run: pooled connections may keep the context busy.
     while (done < count) {
-      io.run_one();
+      if (io.run_one() == 0) {
+        io.restart();
+      }
     }
   }
   state.SetItemsProcessed(state.iterations() * count);
@@ -130,7 +134,9 @@ void BM_sequential(benchmark::State& state) {
         },
         asio::detached);
     while (!done) {
-      io.run_one();
+      if (io.run_one() == 0) {
+        io.restart();
+      }
     }
   }
   state.SetItemsProcessed(state.iterations());

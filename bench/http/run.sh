@@ -48,7 +48,7 @@ echo "server: $url (pid $server_pid)"
 curl_round() {
   local start end
   start=$(date +%s.%N)
-  curl -sS --fail --parallel --parallel-max 100 "${url}r[1-$requests]" >/dev/null
+  curl -sS --no-progress-meter --fail --parallel --parallel-max 100 "${url}r[1-$requests]" >/dev/null
   end=$(date +%s.%N)
   awk -v n="$requests" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }'
 }

@@ -481,7 +481,13 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     // Protocol, redirects, TLS.
     set(CURLOPT_HTTP_VERSION, options_.http2 ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
                                              : static_cast<long>(CURL_HTTP_VERSION_1_1));
-    set(CURLOPT_PIPEWAIT, 1L);
+    // PIPEWAIT makes a transfer wait for a connection that might multiplex
+    // rather than open a new one. Only HTTP/2 over TLS multiplexes; on plain
+    // HTTP/1.1 it serialised concurrent requests onto one connection
+    // (measured: 1,000 requests in flight ran no faster than one at a time).
+    if (options_.http2 && req.url.compare(0, 8, "https://") == 0) {
+      set(CURLOPT_PIPEWAIT, 1L);
+    }
     set(CURLOPT_FOLLOWLOCATION, options_.follow_redirects ? 1L : 0L);
     set(CURLOPT_MAXREDIRS, static_cast<long>(options_.max_redirects));
     set(CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
