@@ -4,6 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
+
+#include "grove/http/sse.hpp"
 #include "grove/llm/wire.hpp"
 
 namespace llm = grove::llm;
@@ -33,6 +37,79 @@ llm::chat_request full_request() {
                                           {"properties", {{"city", {{"type", "string"}}}}},
                                           {"required", {"city"}}}}};
   return request;
+}
+
+std::string fixture(std::string_view name) {
+  std::ifstream in(std::string(GROVE_TEST_DATA_DIR) + "/llm-streams/" + std::string(name),
+                   std::ios::binary);
+  REQUIRE(in);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Result of decoding one stream: the response (or the error), the text deltas
+// in order, and how many events the SSE parser produced.
+struct decoded_stream {
+  grove::result<llm::chat_response> response;
+  std::vector<std::string> deltas;
+};
+
+// Feeds `stream` to an SSE parser in pieces of `piece` bytes (0: whole) and
+// the events to the provider's decoder, as the HTTP clients do.
+template <class Decoder>
+decoded_stream decode_stream(const std::string& stream, std::size_t piece) {
+  grove::http::sse_parser parser;
+  Decoder decoder;
+  std::vector<std::string> deltas;
+  std::optional<grove::error> failure;
+  auto on_event = [&](grove::http::sse_event& event) {
+    if (failure) {
+      return;
+    }
+    grove::result<std::string> delta = [&] {
+      if constexpr (std::is_same_v<Decoder, wire::openai_stream_decoder>) {
+        return decoder.on_event(event.data);
+      } else {
+        return decoder.on_event(event.type == "message" ? "" : event.type, event.data);
+      }
+    }();
+    if (!delta) {
+      failure = delta.error();
+    } else if (!delta->empty()) {
+      deltas.push_back(*delta);
+    }
+  };
+  const std::size_t step = piece == 0 ? stream.size() : piece;
+  for (std::size_t at = 0; at < stream.size(); at += step) {
+    REQUIRE(parser.feed(std::string_view(stream).substr(at, step), on_event));
+  }
+  REQUIRE(parser.finish(on_event));
+  if (failure) {
+    return {grove::fail(*failure), deltas};
+  }
+  return {decoder.finish(), deltas};
+}
+
+template <class Decoder>
+decoded_stream decode_checked(const std::string& stream) {
+  auto whole = decode_stream<Decoder>(stream, 0);
+  auto bytewise = decode_stream<Decoder>(stream, 1);
+  auto sevens = decode_stream<Decoder>(stream, 7);
+  REQUIRE(whole.response.has_value() == bytewise.response.has_value());
+  REQUIRE(whole.response.has_value() == sevens.response.has_value());
+  CHECK(whole.deltas == bytewise.deltas);
+  CHECK(whole.deltas == sevens.deltas);
+  if (whole.response) {
+    CHECK(whole.response->text == bytewise.response->text);
+    CHECK(whole.response->text == sevens.response->text);
+    std::string joined;
+    for (const auto& d : whole.deltas) {
+      joined += d;
+    }
+    CHECK(joined == whole.response->text);
+  }
+  return whole;
 }
 
 }  // namespace
@@ -221,4 +298,145 @@ TEST_CASE("wire: Anthropic whole responses", "[llm]") {
   auto no_content = wire::decode_anthropic_response(R"({"type": "message"})");
   REQUIRE_FALSE(no_content);
   CHECK(no_content.error().code == llm::errc::invalid_response);
+}
+
+TEST_CASE("wire: recorded OpenAI streams, whole and byte by byte", "[llm]") {
+  SECTION("text, stop, usage chunk with empty choices") {
+    auto d = decode_checked<wire::openai_stream_decoder>(fixture("openai/chat_text_stop.sse"));
+    REQUIRE(d.response);
+    CHECK(d.response->text ==
+          "I'm unable to provide real-time weather updates. To get the current weather in San "
+          "Francisco, I recommend checking a reliable weather website or a weather app.");
+    CHECK(d.response->finish_reason == llm::finish_reason::stop);
+    CHECK(d.response->id == "chatcmpl-ABfw031mOJeYCSHe4yI2ZjOA6kMJL");
+    CHECK(d.response->model == "gpt-4o-2024-08-06");
+    CHECK(d.response->usage.prompt_tokens == 14);
+    CHECK(d.response->usage.completion_tokens == 30);
+    CHECK(d.response->usage.total_tokens == 44);
+    CHECK_FALSE(d.response->usage.estimated);
+  }
+  SECTION("a tool call whose arguments arrive in pieces") {
+    auto d = decode_checked<wire::openai_stream_decoder>(fixture("openai/chat_tool_call.sse"));
+    REQUIRE(d.response);
+    CHECK(d.response->text.empty());
+    REQUIRE(d.response->tool_calls.size() == 1);
+    CHECK(d.response->tool_calls[0].id == "call_c91SqDXlYFuETYv8mUHzz6pp");
+    CHECK(d.response->tool_calls[0].name == "GetWeatherArgs");
+    CHECK(d.response->tool_calls[0].arguments ==
+          json({{"city", "Edinburgh"}, {"country", "UK"}, {"units", "c"}}));
+    CHECK(d.response->finish_reason == llm::finish_reason::tool_calls);
+    CHECK(d.response->usage.total_tokens == 100);
+  }
+  SECTION("cut off by max_tokens") {
+    auto d = decode_checked<wire::openai_stream_decoder>(fixture("openai/chat_length_cutoff.sse"));
+    REQUIRE(d.response);
+    CHECK(d.response->text == "{\"");
+    CHECK(d.response->finish_reason == llm::finish_reason::length);
+    CHECK(d.response->usage.completion_tokens == 1);
+  }
+  SECTION("a stream without the usage chunk and without [DONE] after finish_reason") {
+    auto d = decode_checked<wire::openai_stream_decoder>(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"
+        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+    REQUIRE(d.response);
+    CHECK(d.response->text == "Hi");
+    CHECK(d.response->usage.estimated);
+  }
+  SECTION("a stream cut before any end is an error, never a partial answer") {
+    std::string stream = fixture("openai/chat_text_stop.sse");
+    stream.resize(stream.size() / 2);
+    stream.resize(stream.rfind("\n\n") + 2);
+    auto d = decode_checked<wire::openai_stream_decoder>(stream);
+    REQUIRE_FALSE(d.response);
+    CHECK(d.response.error().code == llm::errc::invalid_response);
+    CHECK_FALSE(d.deltas.empty());
+  }
+  SECTION("truncated JSON in an event") {
+    auto d = decode_checked<wire::openai_stream_decoder>(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\n\n");
+    REQUIRE_FALSE(d.response);
+    CHECK(d.response.error().code == llm::errc::invalid_response);
+  }
+  SECTION("an error object mid-stream is classified") {
+    auto d = decode_checked<wire::openai_stream_decoder>(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"
+        "data: {\"error\":{\"type\":\"server_error\",\"message\":\"boom\"}}\n\n");
+    REQUIRE_FALSE(d.response);
+    CHECK(d.response.error().code == llm::errc::server_error);
+    CHECK(d.response.error().message.find("boom") != std::string::npos);
+  }
+  SECTION("tool arguments that never become JSON") {
+    auto d = decode_checked<wire::openai_stream_decoder>(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+        "\"id\":\"c\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":\"}}]}}]}\n\n"
+        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n"
+        "data: [DONE]\n\n");
+    REQUIRE_FALSE(d.response);
+    CHECK(d.response.error().code == llm::errc::invalid_response);
+  }
+}
+
+TEST_CASE("wire: recorded Anthropic streams, whole and byte by byte", "[llm]") {
+  SECTION("one text block") {
+    auto d =
+        decode_checked<wire::anthropic_stream_decoder>(fixture("anthropic/basic_response.txt"));
+    REQUIRE(d.response);
+    CHECK(d.response->text == "Hello there!");
+    CHECK(d.deltas == std::vector<std::string>{"Hello", " there", "!"});
+    CHECK(d.response->finish_reason == llm::finish_reason::stop);
+    CHECK(d.response->raw_finish_reason == "end_turn");
+    CHECK(d.response->model == "claude-3-opus-latest");
+    CHECK(d.response->usage.prompt_tokens == 11);
+    CHECK(d.response->usage.completion_tokens == 6);
+    CHECK(d.response->usage.total_tokens == 17);
+    CHECK(d.response->provider == "anthropic");
+  }
+  SECTION("text, ping, then a tool_use block with split JSON") {
+    auto d =
+        decode_checked<wire::anthropic_stream_decoder>(fixture("anthropic/tool_use_response.txt"));
+    REQUIRE(d.response);
+    CHECK(d.response->text == "I'll check the current weather in Paris for you.");
+    REQUIRE(d.response->tool_calls.size() == 1);
+    CHECK(d.response->tool_calls[0].id == "toolu_01NRLabsLyVHZPKxbKvkfSMn");
+    CHECK(d.response->tool_calls[0].name == "get_weather");
+    CHECK(d.response->tool_calls[0].arguments == json({{"location", "Paris"}}));
+    CHECK(d.response->finish_reason == llm::finish_reason::tool_calls);
+    CHECK(d.response->usage.prompt_tokens == 377);
+    CHECK(d.response->usage.completion_tokens == 65);
+  }
+  SECTION("a refusal") {
+    auto d =
+        decode_checked<wire::anthropic_stream_decoder>(fixture("anthropic/refusal_response.txt"));
+    REQUIRE(d.response);
+    CHECK(d.response->text.empty());
+    CHECK(d.response->finish_reason == llm::finish_reason::content_filter);
+    CHECK(d.response->raw_finish_reason == "refusal");
+  }
+  SECTION("an error event mid-stream is classified (overloaded)") {
+    std::string stream = fixture("anthropic/basic_response.txt");
+    const auto cut = stream.find("event: content_block_stop");
+    REQUIRE(cut != std::string::npos);
+    stream = stream.substr(0, cut) +
+             "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": "
+             "\"overloaded_error\", \"message\": \"Overloaded\"}}\n\n";
+    auto d = decode_checked<wire::anthropic_stream_decoder>(stream);
+    REQUIRE_FALSE(d.response);
+    CHECK(d.response.error().code == llm::errc::overloaded);
+    CHECK(d.response.error().message.find("Overloaded") != std::string::npos);
+    CHECK(d.deltas.size() == 3);  // the text already streamed stays streamed
+  }
+  SECTION("a stream without message_stop is incomplete") {
+    std::string stream = fixture("anthropic/basic_response.txt");
+    stream.resize(stream.find("event: message_delta"));
+    auto d = decode_checked<wire::anthropic_stream_decoder>(stream);
+    REQUIRE_FALSE(d.response);
+    CHECK(d.response.error().code == llm::errc::invalid_response);
+  }
+  SECTION("events out of order") {
+    auto d = decode_checked<wire::anthropic_stream_decoder>(
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+        "\"delta\":{\"type\":\"text_delta\",\"text\":\"x\"}}\n\n");
+    REQUIRE_FALSE(d.response);
+    CHECK(d.response.error().code == llm::errc::invalid_response);
+  }
 }
