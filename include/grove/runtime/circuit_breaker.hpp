@@ -106,7 +106,7 @@ struct circuit_breaker_options {
 
   /// Time source; null means real_clock().
   std::shared_ptr<clock> time_source;
-  /// State changes at info, refusals at debug; null logs nothing.
+  /// Receives state changes (info); null logs nothing.
   std::shared_ptr<spdlog::logger> logger;
 
   result<void> validate() const;

@@ -71,8 +71,9 @@ class clock {
 
   /// Arms `timer` for `deadline` (called by the timer under its own lock).
   /// The real clock sets the Asio timer's expiry; the manual clock records the
-  /// timer and expires it from advance().
-  virtual void arm(const std::shared_ptr<detail::clock_timer>& timer, time_point deadline) = 0;
+  /// timer and expires it from advance(). Returns false, arming nothing, when
+  /// the deadline has already passed.
+  virtual bool arm(const std::shared_ptr<detail::clock_timer>& timer, time_point deadline) = 0;
 };
 
 /// The process-wide real clock: std::chrono::steady_clock for now(),
@@ -119,7 +120,7 @@ class manual_clock final : public clock {
   static wall_time_point default_wall_start() noexcept;
 
  private:
-  void arm(const std::shared_ptr<detail::clock_timer>& timer, time_point deadline) override;
+  bool arm(const std::shared_ptr<detail::clock_timer>& timer, time_point deadline) override;
 
   // A wait armed on this clock. `generation` tells a live arming from a stale
   // one: a timer that was cancelled or re-armed no longer matches.

@@ -121,6 +121,7 @@ auto guarded_retry(const call_guards& guards, Op& op)
   }
   retrier& retry = *guards.retry;
   for (int number = 1;; ++number) {
+    retry.on_attempt(number);
     attempt_context at(number);
     auto outcome = co_await guarded_attempt(guards, op, at);
     if (outcome) {

@@ -196,6 +196,9 @@ class retrier {
   /// Classifies with the configured classifier.
   failure_class classify(const error& e) const;
 
+  /// Reports that attempt `number` starts (counts calls, attempts, retries).
+  void on_attempt(int number);
+
   /// Reports a success (refunds the budget).
   void on_success();
 
@@ -205,8 +208,6 @@ class retrier {
   const retry_options& options() const noexcept { return options_; }
 
  private:
-  void count_attempt(int number);
-
   retry_options options_;
   std::shared_ptr<clock> clock_;
   mutable std::mutex mutex_;
@@ -220,7 +221,7 @@ class retrier {
 template <class Op>
 auto retrier::run(Op op) -> std::invoke_result_t<Op&, attempt_context&> {
   for (int number = 1;; ++number) {
-    count_attempt(number);
+    on_attempt(number);
     attempt_context at(number);
     auto outcome = co_await op(at);
     if (outcome) {
