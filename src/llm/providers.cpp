@@ -187,15 +187,6 @@ class chat_exchange final : public detail::exchange {
   bool delivered_ = false;
 };
 
-// "http://host:port" has no path: OpenAI-compatible servers then live at /v1.
-bool has_path(std::string_view url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) {
-    return false;
-  }
-  return url.find('/', scheme + 3) != std::string_view::npos;
-}
-
 class remote_chat_client final : public chat_client {
  public:
   remote_chat_client(const llm_config& config, boost::asio::any_io_executor executor)
@@ -212,9 +203,7 @@ class remote_chat_client final : public chat_client {
     }
     http::header_map headers;
     if (wire_ == dialect::openai) {
-      if (!has_path(base)) {
-        base += "/v1";
-      }
+      base = detail::openai_root_url(std::move(base));
       path_ = "/chat/completions";
       if (!config.api_key.empty()) {
         headers.add("authorization", "Bearer " + config.api_key.reveal());
