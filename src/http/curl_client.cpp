@@ -161,17 +161,31 @@ class curl_client;
 // the socket was closed.
 struct socket_watch {
   explicit socket_watch(asio::posix::stream_descriptor d) : descriptor(std::move(d)) {}
+  socket_watch(const socket_watch&) = delete;
+  socket_watch& operator=(const socket_watch&) = delete;
+  ~socket_watch() {
+    if (!owned && descriptor.is_open()) {
+      (void)descriptor.release();  // never close a descriptor libcurl owns
+    }
+  }
 
   asio::posix::stream_descriptor descriptor;
   int wanted = 0;        // CURL_POLL_IN / CURL_POLL_OUT bits libcurl asked for
   bool reading = false;  // a wait_read is pending
   bool writing = false;  // a wait_write is pending
   bool closed = false;
+  bool owned = true;  // opened by on_open_socket (else libcurl's own, e.g. the resolver's)
 };
 
 // One transfer in flight. Owned by curl_client::transfers_; libcurl holds a
 // raw pointer to it (CURLOPT_PRIVATE and the callbacks' user data).
 struct transfer {
+  // The handler is move-constructed, never move-assigned: Asio 1.81's
+  // any_completion_handler::operator=(&&) recurses without end.
+  explicit transfer(completion_handler h) : handler(std::move(h)) {}
+  transfer(const transfer&) = delete;
+  transfer& operator=(const transfer&) = delete;
+
   std::uint64_t id = 0;
   curl_client* owner = nullptr;
   CURL* easy = nullptr;
@@ -238,7 +252,18 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
 
   asio::awaitable<result<response>> async_request(request req) override {
     return asio::async_initiate<const asio::use_awaitable_t<>&, void(result<response>)>(
-        [self = shared_from_this()](auto handler, request r) {
+        // A weak reference: a pending request does not keep the client alive,
+        // so dropping the last reference closes it (pending requests then
+        // complete with errc::closed), like destroying an Asio socket.
+        [weak = weak_from_this()](auto handler, request r) {
+          auto self = weak.lock();
+          if (!self) {
+            auto executor = asio::get_associated_executor(handler);
+            asio::post(executor, [handler = std::move(handler)]() mutable {
+              std::move(handler)(result<response>(fail(errc::closed, "the HTTP client is gone")));
+            });
+            return;
+          }
           asio::any_io_executor work =
               asio::prefer(asio::get_associated_executor(handler, self->strand_),
                            asio::execution::outstanding_work.tracked);
@@ -300,15 +325,14 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
   // Runs in the initiating context (the awaiting coroutine's thread), where the
   // cancellation slot may be touched; then moves to the strand.
   void initiate(completion_handler handler, asio::any_io_executor work, request req) {
-    auto t = std::make_unique<transfer>();
+    auto t = std::make_unique<transfer>(std::move(handler));
     t->id = next_id_.fetch_add(1, std::memory_order_relaxed) + 1;
     t->owner = this;
     t->work = std::move(work);
-    t->slot = asio::get_associated_cancellation_slot(handler);
+    t->slot = asio::get_associated_cancellation_slot(t->handler);
     if (t->slot.is_connected()) {
       t->slot.emplace<cancel_handler>(weak_from_this(), t->id);
     }
-    t->handler = std::move(handler);
     t->req = std::move(req);
     asio::dispatch(strand_, [self = shared_from_this(), t = std::move(t)]() mutable {
       self->outside_curl([self, t = std::move(t)]() mutable { self->begin(std::move(t)); });
@@ -617,6 +641,11 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
           mapped = errc::connect_timeout;
         }
       }
+      if (mapped == errc::too_large) {
+        // Refused up front from Content-Length (CURLOPT_MAXFILESIZE).
+        text =
+            "response body exceeds max_response_bytes (" + std::to_string(t.max_bytes) + " bytes)";
+      }
       return fail(mapped, std::move(text), std::move(url));
     }
     long version = 0;
@@ -693,7 +722,11 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     for (auto& [fd, watch] : sockets_) {
       boost::system::error_code ignored;
       watch->closed = true;
-      watch->descriptor.close(ignored);
+      if (watch->owned) {
+        watch->descriptor.close(ignored);
+      } else {
+        (void)watch->descriptor.release();
+      }
     }
     sockets_.clear();
   }
@@ -750,9 +783,31 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     auto* self = static_cast<curl_client*>(userp);
     auto it = self->sockets_.find(fd);
     if (it == self->sockets_.end()) {
-      return 0;  // not a socket we opened (it was closed already)
+      if (what == CURL_POLL_REMOVE) {
+        return 0;
+      }
+      // A descriptor libcurl opened itself: the threaded resolver's wake-up
+      // socket pair. Watch it without owning it.
+      asio::posix::stream_descriptor descriptor(self->strand_);
+      boost::system::error_code ec;
+      descriptor.assign(fd, ec);
+      if (ec) {
+        return -1;  // libcurl fails the transfers that use this socket
+      }
+      auto w = std::make_shared<socket_watch>(std::move(descriptor));
+      w->owned = false;
+      it = self->sockets_.emplace(fd, std::move(w)).first;
     }
     const std::shared_ptr<socket_watch>& w = it->second;
+    if (what == CURL_POLL_REMOVE && !w->owned) {
+      // Deregister before libcurl closes the descriptor; release() leaves it
+      // open and aborts the pending waits.
+      w->closed = true;
+      w->wanted = 0;
+      (void)w->descriptor.release();
+      self->sockets_.erase(it);
+      return 0;
+    }
     w->wanted = what == CURL_POLL_REMOVE ? 0 : what;
     self->watch(w);
     return 0;
@@ -786,6 +841,14 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
     if (fd < 0) {
       return CURL_SOCKET_BAD;
+    }
+    // A stale entry under this number can only be a libcurl-owned descriptor
+    // that was closed without CURL_POLL_REMOVE; drop it without closing.
+    // Release it before the new assign, while the number is not registered.
+    if (auto stale = self->sockets_.find(fd); stale != self->sockets_.end()) {
+      stale->second->closed = true;
+      (void)stale->second->descriptor.release();
+      self->sockets_.erase(stale);
     }
     asio::posix::stream_descriptor descriptor(self->strand_);
     boost::system::error_code ec;
@@ -956,6 +1019,10 @@ std::shared_ptr<client> make_curl_client(boost::asio::any_io_executor executor,
     throw std::invalid_argument(valid.error().message);
   }
   return std::make_shared<curl_client>(std::move(executor), std::move(options));
+}
+
+std::shared_ptr<client> make_curl_client(boost::asio::any_io_executor executor) {
+  return make_curl_client(std::move(executor), client_options{});
 }
 
 }  // namespace grove::http
