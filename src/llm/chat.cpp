@@ -1,5 +1,11 @@
 // The value types of grove/llm/chat.hpp and request validation.
 
+// g++ 12 at -O2 reports a false -Wmismatched-new-delete for Asio's coroutine
+// frames (they pair a custom operator new with the matching operator delete).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 #include "grove/llm/chat.hpp"
 
 #include <set>

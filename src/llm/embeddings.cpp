@@ -1,6 +1,12 @@
 // Embedders: local feature hashing and the OpenAI-compatible /embeddings
 // client (see grove/llm/embedder.hpp).
 
+// g++ 12 at -O2 reports a false -Wmismatched-new-delete for Asio's coroutine
+// frames (they pair a custom operator new with the matching operator delete).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>

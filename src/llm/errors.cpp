@@ -287,6 +287,7 @@ bool is_retryable(errc e) noexcept {
 
 bool counts_as_breaker_failure(errc e) noexcept {
   switch (e) {
+    case errc::invalid_response:
     case errc::overloaded:
     case errc::server_error:
     case errc::timeout:

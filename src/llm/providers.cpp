@@ -2,6 +2,12 @@
 // Both providers are one class: they differ only in the wire format (wire.hpp)
 // and the headers, and share every guard through remote_service.
 
+// g++ 12 at -O2 reports a false -Wmismatched-new-delete for Asio's coroutine
+// frames (they pair a custom operator new with the matching operator delete).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 #include <algorithm>
 
 #include <spdlog/logger.h>

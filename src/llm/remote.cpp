@@ -1,6 +1,12 @@
 // The guarded remote call shared by the chat providers and the embeddings
 // client (see remote.hpp).
 
+// g++ 12 at -O2 reports a false -Wmismatched-new-delete for Asio's coroutine
+// frames (they pair a custom operator new with the matching operator delete).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 #include "remote.hpp"
 
 #include <cstdio>

@@ -39,6 +39,7 @@ TEST_CASE("errc: codes have a category, stable identifiers and retry classes", "
 
   CHECK(llm::counts_as_breaker_failure(llm::errc::overloaded));
   CHECK(llm::counts_as_breaker_failure(llm::errc::network));
+  CHECK(llm::counts_as_breaker_failure(llm::errc::invalid_response));
   CHECK_FALSE(llm::counts_as_breaker_failure(llm::errc::rate_limited));
   CHECK_FALSE(llm::counts_as_breaker_failure(llm::errc::bad_request));
 }

@@ -85,8 +85,10 @@ struct tool_definition {
 };
 
 /// Called with each piece of answer text as it arrives (streaming). The
-/// pieces, concatenated, equal chat_response::text. Called on the executor
-/// that runs async_chat, never concurrently with itself; it must not block.
+/// pieces, concatenated, equal chat_response::text. Remote providers call it
+/// from their HTTP client's executor (the one given to make_chat_client), the
+/// offline provider from the coroutine running async_chat; never concurrently
+/// with itself, and always before async_chat completes. It must not block.
 using text_callback = std::function<void(std::string_view delta)>;
 
 /// Everything needed for one chat call. Unset optional fields are omitted from

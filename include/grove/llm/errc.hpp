@@ -64,7 +64,8 @@ enum class errc {
   /// not JSON, JSON of the wrong shape, a wrong content type, a 200 whose body
   /// is an error object, a stream that ended before its end marker, tool-call
   /// arguments that are not valid JSON, a body larger than the configured
-  /// limit. Not retried.
+  /// limit. Not retried (the same answer would come back); counts as a
+  /// failure for the circuit breaker.
   invalid_response = 12,
   /// The call was refused locally by the circuit breaker (too many recent
   /// failures). Retry later; nothing was sent.
@@ -93,8 +94,9 @@ std::string_view to_identifier(errc e) noexcept;
 bool is_retryable(errc e) noexcept;
 
 /// True for the codes the circuit breaker counts as failures: overloaded,
-/// server_error, timeout, network (a 429 or another 4xx is the caller's or the
-/// account's problem, not the server's health).
+/// server_error, timeout, network and invalid_response (a server answering
+/// garbage is unhealthy); a 429 or another 4xx is the caller's or the
+/// account's problem, not the server's health.
 bool counts_as_breaker_failure(errc e) noexcept;
 
 /// The outcome of classifying one failed HTTP exchange.
