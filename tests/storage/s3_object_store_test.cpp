@@ -9,6 +9,7 @@
 #include "grove/storage/error.hpp"
 #include "s3rver_fixture.hpp"
 #include "storage_test_util.hpp"
+#include "support/fake_s3_server.hpp"
 
 namespace fs = std::filesystem;
 using grove::storage::errc;
@@ -223,4 +224,124 @@ TEST_CASE("s3_object_store: against s3rver: multipart upload of 40 MiB", "[stora
     CHECK(zstd_store->stats().compressed_puts == 1);
     CHECK(zstd_store->get("large/noise")->data == noise);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Against the fake S3 in tests/support, which verifies every signature.
+
+namespace {
+
+s3_object_store_options fake_options(const grove::test::fake_s3_server& server) {
+  s3_object_store_options options;
+  options.endpoint = server.endpoint();
+  options.bucket = "grove-test";
+  options.addressing = s3_addressing::path_style;
+  options.credentials = {"AKIDFAKES3", "fake/secret/key", ""};
+  options.base_backoff = std::chrono::milliseconds(1);
+  options.max_backoff = std::chrono::milliseconds(5);
+  options.request_timeout = std::chrono::milliseconds(30'000);
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("s3_object_store: fake S3 accepts correct signatures in every mode", "[storage]") {
+  grove::test::fake_s3_server server;
+  auto options = fake_options(server);
+
+  SECTION("path-style, hashed payload") {}
+  SECTION("UNSIGNED-PAYLOAD") { options.unsigned_payload = true; }
+  SECTION("key prefix and keys that need encoding") { options.key_prefix = "a b/"; }
+  SECTION("virtual-hosted (bucket in the Host, *.localhost resolves to loopback)") {
+    options.addressing = s3_addressing::virtual_hosted;
+    options.endpoint = "http://localhost:" + std::to_string(server.port());
+  }
+
+  auto store = open_store(options);
+  const std::string key = "dir/ü ~+=&?.txt";
+  const std::string body = text_of(10'000, 8);
+  REQUIRE(store->put(key, body));
+  auto got = store->get(key);
+  REQUIRE(got);
+  CHECK(got->data == body);
+  REQUIRE(store->head(key));
+  auto page = store->list({});
+  REQUIRE(page);
+  REQUIRE(page->objects.size() == 1);
+  CHECK(page->objects.front().key == key);
+  REQUIRE(store->remove(key));
+  CHECK(server.objects() == 0);
+  CHECK(server.signature_failures() == 0);
+  if (options.addressing == s3_addressing::virtual_hosted) {
+    CHECK(server.virtual_hosted_requests() == server.requests());
+  }
+}
+
+TEST_CASE("s3_object_store: fake S3 rejects a wrong secret with S3's XML error", "[storage]") {
+  grove::test::fake_s3_server server;
+  auto options = fake_options(server);
+  options.credentials.secret_access_key = "wrong";
+  auto store = open_store(options);
+  auto put = store->put("k", "v");
+  REQUIRE_FALSE(put);
+  CHECK(put.error().code == errc::remote_error);
+  CHECK(put.error().message.find("403 SignatureDoesNotMatch") != std::string::npos);
+  CHECK(server.signature_failures() == 1);  // a 4xx is not retried
+  CHECK(store->stats().retries == 0);
+
+  options.credentials = {"AKIDOTHER", "fake/secret/key", ""};
+  auto other = open_store(options);
+  CHECK(other->get("k").error().message.find("InvalidAccessKeyId") != std::string::npos);
+}
+
+TEST_CASE("s3_object_store: fake S3 requires the session token", "[storage]") {
+  grove::test::fake_s3_server::options server_options;
+  server_options.session_token = "session/token+value==";
+  grove::test::fake_s3_server server(server_options);
+  auto options = fake_options(server);
+  auto without = open_store(options);
+  CHECK(without->put("k", "v").error().message.find("InvalidToken") != std::string::npos);
+
+  options.credentials.session_token = server_options.session_token;
+  auto with = open_store(options);
+  REQUIRE(with->put("k", "v"));
+  CHECK(with->get("k")->data == "v");
+}
+
+TEST_CASE("s3_object_store: 5xx and SlowDown are retried, then reported", "[storage]") {
+  grove::test::fake_s3_server server;
+  auto store = open_store(fake_options(server));
+  server.inject("PUT", "", 503, 2);
+  REQUIRE(store->put("k", "v"));
+  CHECK(store->stats().retries == 2);
+
+  server.inject("GET", "", 500, 3);
+  auto got = store->get("k");
+  REQUIRE_FALSE(got);
+  CHECK(got.error().code == errc::remote_error);
+  CHECK(got.error().message.find("500 InternalError") != std::string::npos);
+  CHECK(store->get("k")->data == "v");
+}
+
+TEST_CASE("s3_object_store: a failed multipart upload is aborted, no parts left", "[storage]") {
+  grove::test::fake_s3_server server;
+  auto options = fake_options(server);
+  options.compression = s3_compression::identity;
+  auto store = open_store(options);
+  const std::string big = random_bytes(20u << 20, 9);  // 3 parts of 8 MiB
+
+  SECTION("a part keeps failing") { server.inject("PUT", "partNumber=2", 500, 3); }
+  SECTION("completion fails") { server.inject("POST", "uploadId=", 500, 3); }
+
+  auto put = store->put("big", big);
+  REQUIRE_FALSE(put);
+  CHECK(store->stats().multipart_aborts == 1);
+  CHECK(server.open_uploads() == 0);
+  CHECK(server.objects() == 0);
+
+  // A part failing once is retried on its own and the upload succeeds.
+  server.inject("PUT", "partNumber=3", 500, 1);
+  REQUIRE(store->put("big", big));
+  CHECK(server.stored_body("big") == big);
+  CHECK(server.open_uploads() == 0);
 }
