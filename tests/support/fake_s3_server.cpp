@@ -1,21 +1,18 @@
 #include "fake_s3_server.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
+#include "handler_http_server.hpp"
+
 #include <boost/beast/http.hpp>
 #include <ctime>
 #include <map>
 #include <mutex>
-#include <thread>
+#include <optional>
 #include <vector>
 
 #include "grove/storage/sigv4.hpp"
 
 namespace grove::test {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
-using tcp = asio::ip::tcp;
 namespace sigv4 = grove::storage::sigv4;
 
 namespace {
@@ -91,15 +88,8 @@ std::string xml_escape(const std::string& text) {
 
 struct fake_s3_server::impl {
   options opts;
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
-  unsigned short port = 0;
-  std::thread accept_thread;
-
   mutable std::mutex mutex;
-  std::vector<std::thread> connection_threads;
-  std::vector<int> connection_fds;
-  bool stopping = false;
+  std::unique_ptr<handler_http_server> server;
   std::map<std::string, stored_object> objects;
   std::map<std::string, upload> uploads;
   std::vector<fault> faults;
@@ -353,85 +343,22 @@ struct fake_s3_server::impl {
     }
     return error(req, 405, "MethodNotAllowed", "method not allowed");
   }
-
-  void serve(tcp::socket socket) {
-    beast::flat_buffer buffer;
-    beast::error_code ec;
-    for (;;) {
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(std::uint64_t{1} << 30);
-      bhttp::read(socket, buffer, parser, ec);
-      if (ec) break;
-      request_t req = parser.release();
-      response_t res = handle(req);
-      res.keep_alive(req.keep_alive());
-      if (!res.has_content_length() && req.method() != bhttp::verb::head) res.prepare_payload();
-      if (req.method() == bhttp::verb::head) {
-        bhttp::response_serializer<bhttp::string_body> serializer(res);
-        bhttp::write_header(socket, serializer, ec);
-      } else {
-        bhttp::write(socket, res, ec);
-      }
-      if (ec || !req.keep_alive()) break;
-    }
-    socket.shutdown(tcp::socket::shutdown_both, ec);
-  }
-
-  void accept_loop() {
-    for (;;) {
-      beast::error_code ec;
-      tcp::socket socket(io);
-      acceptor.accept(socket, ec);
-      std::lock_guard lock(mutex);
-      if (stopping) return;
-      if (ec) continue;
-      connection_fds.push_back(socket.native_handle());
-      connection_threads.emplace_back(
-          [this, s = std::move(socket)]() mutable { serve(std::move(s)); });
-    }
-  }
 };
 
 fake_s3_server::fake_s3_server(options opts) : impl_(std::make_unique<impl>()) {
   impl_->opts = std::move(opts);
-  tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
-  impl_->acceptor.open(endpoint.protocol());
-  impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
-  impl_->acceptor.bind(endpoint);
-  impl_->acceptor.listen();
-  impl_->port = impl_->acceptor.local_endpoint().port();
-  impl_->accept_thread = std::thread([this] { impl_->accept_loop(); });
+  impl_->server =
+      std::make_unique<handler_http_server>([this](const handler_http_server::request& req) {
+        return handler_http_server::reply{impl_->handle(req), false};
+      });
 }
 
 fake_s3_server::~fake_s3_server() { stop(); }
 
-void fake_s3_server::stop() {
-  {
-    std::lock_guard lock(impl_->mutex);
-    if (impl_->stopping) return;
-    impl_->stopping = true;
-    // Unblock readers: shut the sockets down under their threads.
-    for (int fd : impl_->connection_fds) ::shutdown(fd, SHUT_RDWR);
-  }
-  // Wake the blocking accept() with one last connection.
-  {
-    beast::error_code ec;
-    tcp::socket poke(impl_->io);
-    poke.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), impl_->port), ec);
-  }
-  impl_->accept_thread.join();
-  std::vector<std::thread> threads;
-  {
-    std::lock_guard lock(impl_->mutex);
-    threads.swap(impl_->connection_threads);
-  }
-  for (auto& t : threads) t.join();
-}
+void fake_s3_server::stop() { impl_->server->stop(); }
 
-std::string fake_s3_server::endpoint() const {
-  return "http://127.0.0.1:" + std::to_string(impl_->port);
-}
-unsigned short fake_s3_server::port() const { return impl_->port; }
+std::string fake_s3_server::endpoint() const { return impl_->server->endpoint(); }
+unsigned short fake_s3_server::port() const { return impl_->server->port(); }
 
 void fake_s3_server::inject(std::string method, std::string query_part, int status,
                             std::size_t count) {
