@@ -172,6 +172,12 @@ struct socket_watch {
 // One transfer in flight. Owned by curl_client::transfers_; libcurl holds a
 // raw pointer to it (CURLOPT_PRIVATE and the callbacks' user data).
 struct transfer {
+  // The handler is move-constructed, never move-assigned: Asio 1.81's
+  // any_completion_handler::operator=(&&) recurses without end.
+  explicit transfer(completion_handler h) : handler(std::move(h)) {}
+  transfer(const transfer&) = delete;
+  transfer& operator=(const transfer&) = delete;
+
   std::uint64_t id = 0;
   curl_client* owner = nullptr;
   CURL* easy = nullptr;
@@ -238,7 +244,18 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
 
   asio::awaitable<result<response>> async_request(request req) override {
     return asio::async_initiate<const asio::use_awaitable_t<>&, void(result<response>)>(
-        [self = shared_from_this()](auto handler, request r) {
+        // A weak reference: a pending request does not keep the client alive,
+        // so dropping the last reference closes it (pending requests then
+        // complete with errc::closed), like destroying an Asio socket.
+        [weak = weak_from_this()](auto handler, request r) {
+          auto self = weak.lock();
+          if (!self) {
+            auto executor = asio::get_associated_executor(handler);
+            asio::post(executor, [handler = std::move(handler)]() mutable {
+              std::move(handler)(result<response>(fail(errc::closed, "the HTTP client is gone")));
+            });
+            return;
+          }
           asio::any_io_executor work =
               asio::prefer(asio::get_associated_executor(handler, self->strand_),
                            asio::execution::outstanding_work.tracked);
@@ -300,15 +317,14 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
   // Runs in the initiating context (the awaiting coroutine's thread), where the
   // cancellation slot may be touched; then moves to the strand.
   void initiate(completion_handler handler, asio::any_io_executor work, request req) {
-    auto t = std::make_unique<transfer>();
+    auto t = std::make_unique<transfer>(std::move(handler));
     t->id = next_id_.fetch_add(1, std::memory_order_relaxed) + 1;
     t->owner = this;
     t->work = std::move(work);
-    t->slot = asio::get_associated_cancellation_slot(handler);
+    t->slot = asio::get_associated_cancellation_slot(t->handler);
     if (t->slot.is_connected()) {
       t->slot.emplace<cancel_handler>(weak_from_this(), t->id);
     }
-    t->handler = std::move(handler);
     t->req = std::move(req);
     asio::dispatch(strand_, [self = shared_from_this(), t = std::move(t)]() mutable {
       self->outside_curl([self, t = std::move(t)]() mutable { self->begin(std::move(t)); });
@@ -616,6 +632,11 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
         if (connected == 0) {
           mapped = errc::connect_timeout;
         }
+      }
+      if (mapped == errc::too_large) {
+        // Refused up front from Content-Length (CURLOPT_MAXFILESIZE).
+        text =
+            "response body exceeds max_response_bytes (" + std::to_string(t.max_bytes) + " bytes)";
       }
       return fail(mapped, std::move(text), std::move(url));
     }
@@ -956,6 +977,10 @@ std::shared_ptr<client> make_curl_client(boost::asio::any_io_executor executor,
     throw std::invalid_argument(valid.error().message);
   }
   return std::make_shared<curl_client>(std::move(executor), std::move(options));
+}
+
+std::shared_ptr<client> make_curl_client(boost::asio::any_io_executor executor) {
+  return make_curl_client(std::move(executor), client_options{});
 }
 
 }  // namespace grove::http

@@ -39,6 +39,8 @@ result<void> sse_limits::validate() const {
   return {};
 }
 
+sse_parser::sse_parser() : sse_parser(sse_limits{}) {}
+
 sse_parser::sse_parser(sse_limits limits) : limits_(limits) {
   if (auto valid = limits_.validate(); !valid) {
     throw std::invalid_argument(valid.error().message);

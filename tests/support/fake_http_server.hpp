@@ -175,6 +175,9 @@ class fake_http_server {
   /// How many connections are open now.
   std::size_t open_connections() const;
 
+  /// The largest number of connections that were open at the same time.
+  std::size_t peak_open_connections() const;
+
   /// How many script entries are left.
   std::size_t script_left() const;
 

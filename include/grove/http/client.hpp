@@ -166,6 +166,13 @@ struct client_options {
 /// Errors: throws std::invalid_argument when options.validate() fails and
 /// std::runtime_error when libcurl cannot be initialised.
 std::shared_ptr<client> make_curl_client(boost::asio::any_io_executor executor,
-                                         client_options options = {});
+                                         client_options options);
+
+/// make_curl_client() with default options.
+///
+/// Note: an overload, not a `= {}` default argument, on purpose: g++ 12
+/// copies a brace-initialised temporary bitwise when it appears in the same
+/// full expression as a co_await, which corrupts its std::string members.
+std::shared_ptr<client> make_curl_client(boost::asio::any_io_executor executor);
 
 }  // namespace grove::http

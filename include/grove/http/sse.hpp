@@ -80,9 +80,12 @@ using sse_handler = std::function<void(sse_event& event)>;
 /// Thread safety: none; use one parser per stream.
 class sse_parser {
  public:
+  /// A parser with the default limits.
+  sse_parser();
+
   /// Requires: limits.validate() succeeds (throws std::invalid_argument
   /// otherwise).
-  explicit sse_parser(sse_limits limits = {});
+  explicit sse_parser(sse_limits limits);
 
   /// Parses `bytes` and calls `on_event` for each event they complete, in
   /// stream order. Bytes of an unfinished line or event are kept for the next
