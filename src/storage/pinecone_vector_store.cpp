@@ -18,6 +18,7 @@
 #include "grove/runtime/guarded_call.hpp"
 #include "grove/storage/error.hpp"
 #include "grove/storage/sigv4.hpp"
+#include "remote_failure.hpp"
 
 namespace grove::storage {
 namespace fs = std::filesystem;
@@ -25,7 +26,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t max_delete_ids = 1000;
-constexpr std::string_view status_prefix = "status=";
 
 // One buffered write: an upsert of a record or the delete of an id.
 struct pending_write {
@@ -41,40 +41,9 @@ nlohmann::json record_json(const vector_record& r) {
   return j;
 }
 
-// The class of a failed Pinecone call: HTTP statuses travel in the error's
-// context ("status=503"), transport errors in grove::http::errc.
-runtime::failure_class classify(const error& e) {
-  if (e.code == make_error_code(errc::remote_error) && e.context.starts_with(status_prefix)) {
-    return runtime::classify_http_status(std::atoi(e.context.c_str() + status_prefix.size()));
-  }
-  if (e.code.category() == http::error_category()) {
-    using http::errc;
-    const auto c = static_cast<http::errc>(e.code.value());
-    if (c == errc::timeout || c == errc::connect_timeout) return runtime::failure_class::timeout;
-    if (c == errc::connect_failed || c == errc::connection_reset || c == errc::truncated ||
-        c == errc::resolve_failed || c == errc::protocol) {
-      return runtime::failure_class::connection;
-    }
-    if (c == errc::cancelled || c == errc::closed) return runtime::failure_class::rejected;
-    return runtime::failure_class::client_error;
-  }
-  return runtime::classify_error(e);
-}
-
-// Whether a failure means "the service is unreachable now" (buffer the write)
-// rather than "this request is wrong" (report it).
-bool is_outage(const error& e) {
-  switch (classify(e)) {
-    case runtime::failure_class::server_error:
-    case runtime::failure_class::timeout:
-    case runtime::failure_class::connection:
-    case runtime::failure_class::rate_limited:
-    case runtime::failure_class::rejected:
-      return true;
-    default:
-      return false;
-  }
-}
+using detail::classify_remote_failure;
+using detail::is_outage;
+using detail::status_prefix;
 
 }  // namespace
 
@@ -112,7 +81,7 @@ struct pinecone_vector_store::impl {
     guards.bucket = bucket.get();
     guards.breaker = breaker.get();
     guards.retry = retry.get();
-    guards.classifier = classify;
+    guards.classifier = classify_remote_failure;
     auto op = [&](runtime::attempt_context& at) -> asio::awaitable<result<http::response>> {
       http::request req;
       req.method = method;
@@ -402,7 +371,7 @@ result<std::unique_ptr<pinecone_vector_store>> pinecone_vector_store::open(
   while (options.index_host.ends_with('/')) options.index_host.pop_back();
   auto state = std::make_unique<impl>();
   state->options = std::move(options);
-  state->options.retry.classifier = classify;
+  state->options.retry.classifier = classify_remote_failure;
   state->bucket = std::make_unique<runtime::token_bucket>(state->options.rate);
   state->breaker = std::make_unique<runtime::circuit_breaker>(state->options.breaker);
   state->retry = std::make_unique<runtime::retrier>(state->options.retry);

@@ -14,11 +14,12 @@
 #include <ctime>
 #include <fstream>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include "grove/http/client.hpp"
+#include "grove/runtime/guarded_call.hpp"
 #include "grove/storage/error.hpp"
+#include "remote_failure.hpp"
 
 namespace grove::storage {
 namespace fs = std::filesystem;
@@ -148,12 +149,6 @@ grove::unexpected io_failure(const std::string& what, const fs::path& path, int 
   return fail(errc::io_error, what + ": " + std::strerror(err), path.string());
 }
 
-bool retryable_transport(const std::error_code& code) {
-  using http::errc;
-  return code == errc::timeout || code == errc::connect_timeout || code == errc::connect_failed ||
-         code == errc::connection_reset || code == errc::truncated;
-}
-
 bool retryable_status(int status) { return status == 429 || status >= 500; }
 
 }  // namespace
@@ -171,8 +166,9 @@ struct s3_object_store::impl {
   std::shared_ptr<http::client> http;
   bool owns_http = false;
 
-  std::mutex rng_mutex;
-  std::mt19937_64 rng{0x5eed5};
+  std::unique_ptr<runtime::token_bucket> bucket;
+  std::unique_ptr<runtime::circuit_breaker> breaker;
+  std::unique_ptr<runtime::retrier> retry;
 
   std::atomic<std::size_t> requests{0}, retries{0}, multipart_uploads{0}, multipart_aborts{0},
       compressed_puts{0};
@@ -201,14 +197,6 @@ struct s3_object_store::impl {
     return "/" + encoded;
   }
 
-  std::chrono::milliseconds backoff(int retry) {
-    auto ceiling = options.base_backoff * (1LL << std::min(retry, 20));
-    ceiling = std::min<std::chrono::milliseconds>(ceiling, options.max_backoff);
-    std::lock_guard lock(rng_mutex);
-    std::uniform_int_distribution<long long> pick(0, ceiling.count());
-    return std::chrono::milliseconds(pick(rng));
-  }
-
   struct call {
     std::string method = "GET";
     std::string full_key;  // empty: the bucket
@@ -220,13 +208,19 @@ struct s3_object_store::impl {
     std::uint64_t max_response_bytes = 64u << 20;
   };
 
-  // Signs and sends one request, retrying transport failures, 429 and 5xx.
+  // Signs and sends one request through the runtime guards (token bucket,
+  // circuit breaker, retrier): transport failures, 429 and 5xx are retried
+  // (re-signed each time), other statuses are returned as responses.
   result<http::response> send(const call& c) {
-    result<http::response> last = fail(errc::unavailable, "no attempt made");
-    for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
-      if (attempt > 1) {
+    runtime::call_guards guards;
+    guards.bucket = bucket.get();
+    guards.breaker = breaker.get();
+    guards.retry = retry.get();
+    guards.classifier = detail::classify_remote_failure;
+    auto op = [&](runtime::attempt_context& at) -> asio::awaitable<result<http::response>> {
+      if (at.number() > 1) {
         ++retries;
-        std::this_thread::sleep_for(backoff(attempt - 1));
+        log_retry(c, at.number());
       }
       if (c.before_attempt) c.before_attempt();
 
@@ -244,7 +238,7 @@ struct s3_object_store::impl {
       sign_options.unsigned_payload = options.unsigned_payload;
       auto signature = sigv4::sign(signing, std::as_bytes(std::span(c.body.data(), c.body.size())),
                                    sign_options, std::chrono::system_clock::now());
-      if (!signature) return fail(signature.error());
+      if (!signature) co_return grove::fail(std::move(signature).error());
 
       http::request req;
       req.method = c.method;
@@ -255,28 +249,28 @@ struct s3_object_store::impl {
       req.on_body = c.on_body;
       req.timeout = options.request_timeout;
       req.max_response_bytes = static_cast<std::size_t>(c.max_response_bytes);
-
       ++requests;
-      last = asio::co_spawn(io, http->async_request(std::move(req)), asio::use_future).get();
-      if (!last) {
-        if (!retryable_transport(last.error().code)) break;
-        log_retry(c, attempt, last.error().describe());
-        continue;
+      auto res = co_await http->async_request(std::move(req));
+      if (!res) co_return grove::fail(std::move(res).error());
+      if (retryable_status(res->status)) {
+        at.set_retry_after(res->headers.get("retry-after-ms"), res->headers.get("retry-after"),
+                           std::chrono::system_clock::now());
+        co_return detail::status_failure(res->status, s3_error(*res, c).value.message,
+                                         c.method + " " + c.full_key);
       }
-      if (!retryable_status(last->status)) return last;
-      log_retry(c, attempt, "HTTP " + std::to_string(last->status));
+      co_return res;
+    };
+    auto out = asio::co_spawn(io, runtime::guarded_call(guards, op), asio::use_future).get();
+    if (!out && out.error().code != make_error_code(errc::remote_error)) {
+      return fail(errc::unavailable, "S3 request failed: " + out.error().describe(),
+                  c.method + " " + options.bucket + "/" + c.full_key);
     }
-    if (!last) {
-      return fail(errc::unavailable, "S3 request failed: " + last.error().describe(),
-                  c.method + " " + c.full_key);
-    }
-    return last;
+    return out;
   }
 
-  void log_retry(const call& c, int attempt, const std::string& why) const {
+  void log_retry(const call& c, int attempt) const {
     if (options.logger) {
-      options.logger->warn("s3: {} {} attempt {}/{} failed: {}", c.method, c.full_key, attempt,
-                           options.max_attempts, why);
+      options.logger->warn("s3: retrying {} {} (attempt {})", c.method, c.full_key, attempt);
     }
   }
 
@@ -389,12 +383,9 @@ result<void> s3_object_store_options::validate() const {
     add("part_size must be 5 MiB to 5 GiB, got " + std::to_string(part_size));
   }
   if (multipart_threshold < part_size) add("multipart_threshold must be >= part_size");
-  if (max_attempts < 1 || max_attempts > 10) {
-    add("max_attempts must be 1-10, got " + std::to_string(max_attempts));
-  }
-  if (base_backoff.count() < 0 || max_backoff < base_backoff) {
-    add("backoffs must satisfy 0 <= base_backoff <= max_backoff");
-  }
+  if (auto ok = rate.validate(); !ok) add("rate: " + ok.error().message);
+  if (auto ok = breaker.validate(); !ok) add("breaker: " + ok.error().message);
+  if (auto ok = retry.validate(); !ok) add("retry: " + ok.error().message);
   if (request_timeout.count() <= 0) add("request_timeout must be positive");
   if (compression_level < 0 || compression_level > 19) add("compression_level must be 0-19");
   if (!problems.empty()) {
@@ -419,6 +410,10 @@ result<std::unique_ptr<s3_object_store>> s3_object_store::open(s3_object_store_o
                 "s3_object_store_options.endpoint");
   }
   state->options = std::move(options);
+  state->options.retry.classifier = detail::classify_remote_failure;
+  state->bucket = std::make_unique<runtime::token_bucket>(state->options.rate);
+  state->breaker = std::make_unique<runtime::circuit_breaker>(state->options.breaker);
+  state->retry = std::make_unique<runtime::retrier>(state->options.retry);
 
   if (state->options.http) {
     state->http = state->options.http;

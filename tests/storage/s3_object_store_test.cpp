@@ -27,8 +27,8 @@ s3_object_store_options s3rver_options(const grove::test::s3rver_process& server
   options.addressing = s3_addressing::path_style;
   options.credentials = {grove::test::s3rver_process::access_key,
                          grove::test::s3rver_process::secret_key, ""};
-  options.base_backoff = std::chrono::milliseconds(10);
-  options.max_backoff = std::chrono::milliseconds(50);
+  options.retry.base_delay = std::chrono::milliseconds(10);
+  options.retry.max_delay = std::chrono::milliseconds(50);
   options.request_timeout = std::chrono::milliseconds(60'000);
   return options;
 }
@@ -64,7 +64,7 @@ TEST_CASE("s3_object_store: options are validated with every problem listed", "[
   options.endpoint = "ftp://x";
   options.key_prefix = "no-slash";
   options.part_size = 1024;
-  options.max_attempts = 0;
+  options.retry.max_attempts = 0;
   auto store = s3_object_store::open(options);
   REQUIRE_FALSE(store);
   CHECK(store.error().code == errc::invalid_argument);
@@ -237,8 +237,8 @@ s3_object_store_options fake_options(const grove::test::fake_s3_server& server) 
   options.bucket = "grove-test";
   options.addressing = s3_addressing::path_style;
   options.credentials = {"AKIDFAKES3", "fake/secret/key", ""};
-  options.base_backoff = std::chrono::milliseconds(1);
-  options.max_backoff = std::chrono::milliseconds(5);
+  options.retry.base_delay = std::chrono::milliseconds(1);
+  options.retry.max_delay = std::chrono::milliseconds(5);
   options.request_timeout = std::chrono::milliseconds(30'000);
   return options;
 }

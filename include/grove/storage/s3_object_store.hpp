@@ -21,9 +21,10 @@
 // default of 1 KiB compressed objects too small to gain). No Content-Encoding
 // header is set, so no HTTP layer decodes the body behind the store's back.
 //
-// Retries: transport failures, 5xx and 429/503 SlowDown are retried up to
-// max_attempts with full-jitter backoff; 4xx fail at once. A multipart part is
-// retried on its own, not the whole upload.
+// Guards: every request goes through the runtime's token bucket, circuit
+// breaker and retrier: transport failures, 5xx and 429/503 SlowDown are
+// retried (re-signed) with full-jitter backoff, honouring retry-after; other
+// 4xx fail at once. A multipart part is retried on its own, not the upload.
 //
 // Note: list() reports each object's stored size (compressed objects count
 // their compressed bytes) and no user metadata, as ListObjectsV2 returns
@@ -35,6 +36,9 @@
 #include <memory>
 #include <string>
 
+#include "grove/runtime/circuit_breaker.hpp"
+#include "grove/runtime/retry.hpp"
+#include "grove/runtime/token_bucket.hpp"
 #include "grove/storage/detail/codec.hpp"
 #include "grove/storage/object_store.hpp"
 #include "grove/storage/sigv4.hpp"
@@ -100,12 +104,13 @@ struct s3_object_store_options {
 
   // --- Transport ---
 
-  /// Attempts per request, the first included. Range 1-10. Default 3.
-  int max_attempts = 3;
-  /// Backoff: the first retry waits up to this long (full jitter), doubling
-  /// per retry up to max_backoff. Default 200 ms / 5 s.
-  std::chrono::milliseconds base_backoff{200};
-  std::chrono::milliseconds max_backoff{5000};
+  /// Request rate limit. Default 100 requests/s, burst 100, starting full.
+  runtime::token_bucket_options rate{100.0, 100.0, 100.0, nullptr};
+  /// Circuit breaker (defaults: window 50, opens at 50% failures).
+  runtime::circuit_breaker_options breaker;
+  /// Retries (defaults: 3 attempts, 0.5 s base, 8 s cap). Its classifier is
+  /// replaced by the store's (HTTP status and transport errors).
+  runtime::retry_options retry;
   /// Total time allowed for one request. Default 300 s.
   std::chrono::milliseconds request_timeout{300'000};
   /// HTTP client to use. Null: the store creates a libcurl client on its own
