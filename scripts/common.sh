@@ -66,3 +66,14 @@ build_preset() {
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 export CCACHE_BASEDIR="$GROVE_ROOT"
+
+# s3rver (npm), the real S3 peer of the storage tests, installed under
+# build/node when missing; the tests find it through GROVE_S3RVER.
+install_s3rver() {
+  local bin="$GROVE_ROOT/build/node/node_modules/.bin/s3rver"
+  if [[ ! -x "$bin" ]]; then
+    log "installing s3rver@3.7.1 into build/node"
+    npm install --prefix "$GROVE_ROOT/build/node" --no-audit --no-fund s3rver@3.7.1 >/dev/null
+  fi
+  export GROVE_S3RVER="$bin"
+}
