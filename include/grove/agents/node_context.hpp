@@ -57,9 +57,9 @@ struct run_options {
   /// range >= 1.
   std::uint32_t max_steps = 64;
   /// Receives the request's events (none when empty).
-  event_sink sink;
+  event_sink sink{};
   /// Node start/finish at debug level and failures at warn level (none when null).
-  std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<spdlog::logger> logger{};
 };
 
 namespace detail {
