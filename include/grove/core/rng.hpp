@@ -12,8 +12,11 @@
 
 #include <array>
 #include <bit>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <span>
 
 namespace grove::core {
 
@@ -80,5 +83,70 @@ class rng {
  private:
   std::array<std::uint64_t, 4> state_{};
 };
+
+/// A standard normal variate (Marsaglia's polar method), from r only.
+inline double sample_normal(rng& r) noexcept {
+  for (;;) {
+    const double u = 2.0 * r.uniform01() - 1.0;
+    const double v = 2.0 * r.uniform01() - 1.0;
+    const double s = u * u + v * v;
+    if (s > 0.0 && s < 1.0) {
+      return u * std::sqrt(-2.0 * std::log(s) / s);
+    }
+  }
+}
+
+/// A Gamma(shape, 1) variate. Marsaglia and Tsang's squeeze method for shape
+/// >= 1; for shape < 1 the Gamma(shape + 1) draw is scaled by U^(1 / shape).
+/// https://dl.acm.org/doi/10.1145/358407.358414
+/// Requires: shape > 0.
+inline double sample_gamma(double shape, rng& r) noexcept {
+  double scale = 1.0;
+  if (shape < 1.0) {
+    // 1 - uniform01() is in (0, 1], so the power is never pow(0, ...).
+    scale = std::pow(1.0 - r.uniform01(), 1.0 / shape);
+    shape += 1.0;
+  }
+  const double d = shape - 1.0 / 3.0;
+  const double c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    const double x = sample_normal(r);
+    double v = 1.0 + c * x;
+    if (v <= 0.0) {
+      continue;
+    }
+    v = v * v * v;
+    const double u = 1.0 - r.uniform01();
+    if (u < 1.0 - 0.0331 * (x * x) * (x * x) ||
+        std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) {
+      return scale * d * v;
+    }
+  }
+}
+
+/// Fills out with a Dirichlet(alpha, ..., alpha) sample (non-negative, sums to
+/// 1). When every gamma draw underflows to 0 (tiny alpha) the sample is one-hot
+/// on a uniformly chosen entry, which is the limit of that distribution.
+/// Requires: alpha > 0.
+inline void sample_dirichlet(double alpha, std::span<double> out, rng& r) noexcept {
+  if (out.empty()) {
+    return;
+  }
+  double sum = 0.0;
+  for (double& x : out) {
+    x = sample_gamma(alpha, r);
+    sum += x;
+  }
+  if (sum > 0.0) {
+    for (double& x : out) {
+      x /= sum;
+    }
+    return;
+  }
+  const std::uint32_t pick = r.uniform(static_cast<std::uint32_t>(out.size()));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = i == pick ? 1.0 : 0.0;
+  }
+}
 
 }  // namespace grove::core
