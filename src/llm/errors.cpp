@@ -175,6 +175,11 @@ std::string json_text(const nlohmann::json& value) {
   return {};
 }
 
+bool is_string_equal(const nlohmann::json& object, const char* key, std::string_view expected) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() && it->get_ref<const std::string&>() == expected;
+}
+
 error_object find_error_object(std::string_view body) {
   error_object out;
   const nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -200,7 +205,7 @@ error_object find_error_object(std::string_view body) {
       out.present = true;
       out.message = it->get<std::string>();
     }
-  } else if (doc.value("object", "") == "error" || doc.value("type", "") == "error") {
+  } else if (is_string_equal(doc, "object", "error") || is_string_equal(doc, "type", "error")) {
     read(doc);
   }
   return out;

@@ -67,7 +67,7 @@ struct logger_options {
 
   /// Minimum level written. Unset (the default): the level named by the
   /// environment variable level_env when it is set and non-empty, else info.
-  std::optional<log_level> level;
+  std::optional<log_level> level{};
 
   /// Environment variable read when `level` is unset. Default
   /// "GROVE_LOG_LEVEL"; empty disables the lookup. A value that is not a level
@@ -87,7 +87,7 @@ struct logger_options {
 
   /// For destination::file: the file to write; parent folders are created.
   /// Required (non-empty) for that destination, ignored otherwise.
-  std::string file_path;
+  std::string file_path{};
 
   /// For destination::file: start with an empty file instead of appending.
   /// Default false.
@@ -105,7 +105,7 @@ struct logger_options {
   bool redact = true;
 
   /// Masking options, used when redact is true.
-  redaction_options redaction;
+  redaction_options redaction{};
 
   /// Reports every bad field at once (errc::invalid_options).
   result<void> validate() const;

@@ -110,10 +110,10 @@ class gauge {
 /// Counts of a histogram at one moment.
 struct histogram_snapshot {
   /// Upper bounds of the finite buckets, strictly increasing.
-  std::vector<double> bounds;
+  std::vector<double> bounds{};
   /// cumulative[i]: samples <= bounds[i]; the last element (index
   /// bounds.size()) is the `+Inf` bucket and equals count.
-  std::vector<std::uint64_t> cumulative;
+  std::vector<std::uint64_t> cumulative{};
   std::uint64_t count = 0;
   double sum = 0.0;
 };
@@ -158,15 +158,15 @@ struct metric_spec {
   /// `grove_` + snake_case; counters end in `_total` (e.g.
   /// grove_llm_requests_total), other types do not. Use base units in the name
   /// (seconds, bytes).
-  std::string name;
+  std::string name{};
 
   /// One sentence for the HELP line. Required (non-empty). Backslashes and
   /// newlines are escaped in the output.
-  std::string help;
+  std::string help{};
 
   /// Label names, in the order values are given to with(). Default none.
   /// At most 16.
-  std::vector<std::string> labels;
+  std::vector<std::string> labels{};
 
   /// Cap on distinct label sets (series), not counting the overflow series.
   /// 0 (the default) means registry_options::default_max_series. At most
@@ -176,7 +176,7 @@ struct metric_spec {
   /// Histograms only: finite, strictly increasing upper bounds; `+Inf` is
   /// implicit. 1..registry_options::max_buckets values. Must be empty for
   /// counters and gauges. See latency_buckets_seconds(), token_buckets().
-  std::vector<double> buckets;
+  std::vector<double> buckets{};
 };
 
 /// A handle to a registered counter family; cheap to copy, valid while its

@@ -58,7 +58,7 @@ struct redaction_options {
   /// Matched after the same normalisation as the built-in names (lower case,
   /// `-` and `.` become `_`), by equality or as an `_`-separated suffix. Each
   /// must be 1..64 bytes of `[A-Za-z0-9_.-]`. Default empty.
-  std::vector<std::string> extra_keys;
+  std::vector<std::string> extra_keys{};
 
   /// Reports every bad field at once (errc::invalid_options).
   result<void> validate() const;

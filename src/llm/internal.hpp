@@ -1,0 +1,35 @@
+// Helpers shared by the LLM sources; not installed, not part of the API.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "grove/llm/chat.hpp"
+#include "grove/llm/errc.hpp"
+
+namespace grove::llm::detail {
+
+/// An error whose context is the code's stable identifier ("grove.llm.x").
+grove::error make_error(errc code, std::string message);
+
+/// The error for a classified HTTP or stream failure:
+/// "<provider>: HTTP <status> <provider_code>: <message> (retry after N ms)".
+/// Status 0 leaves out the "HTTP <status>" part.
+grove::error from_classified(const classified_failure& failure, std::string_view provider,
+                             int status);
+
+/// Decodes tool-call arguments; "" means no arguments ({}). Errors:
+/// invalid_response naming the tool and the parse failure.
+result<nlohmann::json> parse_tool_arguments(std::string_view tool, std::string_view text);
+
+/// The usage grove estimates when a provider reports none: about 4 bytes per
+/// token of every message and of the answer.
+usage estimate_usage(const chat_request& request, std::string_view answer);
+
+/// Replaces every occurrence of `secret` in `text` with "[redacted]" (no-op
+/// for an empty secret). Used on every message built from a provider's body.
+std::string redact(std::string text, std::string_view secret);
+
+}  // namespace grove::llm::detail
