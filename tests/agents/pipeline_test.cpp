@@ -343,3 +343,33 @@ TEST_CASE("pipeline: record to a cassette and replay byte-identically", "[agents
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("pipeline: retrieval adds sources; a retrieval error degrades to no context",
+          "[agents]") {
+  auto fake = std::make_shared<fake_chat>();
+  pipeline_options options;
+  options.retrieve_top_k = 2;
+  options.retrieve = [](std::string question, std::size_t k)
+      -> asio::awaitable<grove::result<std::vector<grove::agents::context_passage>>> {
+    std::vector<grove::agents::context_passage> found;
+    for (std::size_t i = 0; i < k; ++i) {
+      found.push_back({"passage about " + question.substr(0, 5), "doc" + std::to_string(i), 1.0});
+    }
+    co_return found;
+  };
+  auto r = ask(*make(fake, options), gsm_question);
+  REQUIRE(r);
+  REQUIRE(r->sources.size() == 2);
+  CHECK(r->sources[1].source == "doc1");
+  CHECK_FALSE(r->retrieval_failed);
+
+  options.retrieve = [](std::string, std::size_t)
+      -> asio::awaitable<grove::result<std::vector<grove::agents::context_passage>>> {
+    co_return grove::fail(std::make_error_code(std::errc::connection_refused), "store down");
+  };
+  auto degraded = ask(*make(fake, options), gsm_question);
+  REQUIRE(degraded);
+  CHECK(degraded->retrieval_failed);
+  CHECK(degraded->sources.empty());
+  CHECK(degraded->answer.find("18") != std::string::npos);
+}
