@@ -55,6 +55,8 @@ message message::tool_result(std::string call_id, std::string text) {
       .role = role::tool, .content = std::move(text), .tool_call_id = std::move(call_id)};
 }
 
+boost::asio::awaitable<void> chat_client::async_close() { co_return; }
+
 namespace {
 
 bool valid_tool_name(std::string_view name) {

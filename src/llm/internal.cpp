@@ -61,4 +61,15 @@ std::string redact(std::string text, std::string_view secret) {
   return text;
 }
 
+std::string openai_root_url(std::string base) {
+  while (!base.empty() && base.back() == '/') {
+    base.pop_back();
+  }
+  const auto scheme = base.find("://");
+  if (scheme != std::string::npos && base.find('/', scheme + 3) == std::string::npos) {
+    base += "/v1";
+  }
+  return base;
+}
+
 }  // namespace grove::llm::detail

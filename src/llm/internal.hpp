@@ -32,4 +32,8 @@ usage estimate_usage(const chat_request& request, std::string_view answer);
 /// for an empty secret). Used on every message built from a provider's body.
 std::string redact(std::string text, std::string_view secret);
 
+/// The root of an OpenAI-compatible API: `base` without trailing slashes,
+/// with "/v1" appended when the URL has no path at all ("http://host:8080").
+std::string openai_root_url(std::string base);
+
 }  // namespace grove::llm::detail

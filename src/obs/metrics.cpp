@@ -355,14 +355,14 @@ class family {
     if (values.size() != labels_.size()) {
       return overflow(invalid_labels);
     }
+    if (std::all_of(values.begin(), values.end(),
+                    [&](std::string_view value) { return value == values_[0]; })) {
+      return overflow_slot();  // the overflow series' own label set
+    }
     for (std::string_view value : values) {
       if (value.size() > max_value_bytes_ || !valid_utf8(value)) {
         return overflow(invalid_labels);
       }
-    }
-    if (std::all_of(values.begin(), values.end(),
-                    [&](std::string_view value) { return value == values_[0]; })) {
-      return overflow_slot();  // the overflow series' own label set
     }
     const std::uint64_t hash = hash_values(values);
     if (const std::size_t slot = find(hash, values); slot != 0) {
@@ -640,6 +640,15 @@ struct metrics_registry::impl {
   std::vector<std::unique_ptr<detail::family>> families;  // capacity max_metrics, never grows
   std::size_t base_memory = 0;
 
+  // Requires: mutex is held.
+  std::size_t memory_bytes() const noexcept {
+    std::size_t total = base_memory;
+    for (const auto& family : families) {
+      total += family->memory_bytes();
+    }
+    return total;
+  }
+
   result<detail::family*> add(metric_type type, const metric_spec& spec) {
     if (auto ok = check_metric_name(spec.name, type); !ok) {
       return fail(std::move(ok).error());
@@ -776,17 +785,13 @@ void metrics_registry::expose_to(std::string& out) const {
                 "Bytes allocated by the metrics registry (reserved at registration).", "gauge",
                 out);
   out += "grove_metrics_memory_bytes ";
-  append_number(static_cast<std::uint64_t>(memory_bytes()), out);
+  append_number(static_cast<std::uint64_t>(impl_->memory_bytes()), out);
   out += '\n';
 }
 
 std::size_t metrics_registry::memory_bytes() const noexcept {
   const std::lock_guard lock(impl_->mutex);
-  std::size_t total = impl_->base_memory;
-  for (const auto& family : impl_->families) {
-    total += family->memory_bytes();
-  }
-  return total;
+  return impl_->memory_bytes();
 }
 
 std::size_t metrics_registry::metric_count() const noexcept {

@@ -203,6 +203,12 @@ class chat_client {
   virtual bool offline() const noexcept = 0;
   /// One line for logs: provider, model and base URL; never the API key.
   virtual std::string to_string() const = 0;
+
+  /// Stops the client: calls in flight complete (with an error if they were
+  /// still waiting on the network), later calls fail, and the HTTP client the
+  /// chat client created is closed. Idempotent. The default does nothing
+  /// (for clients without background work, such as offline).
+  virtual boost::asio::awaitable<void> async_close();
 };
 
 /// Checks a request before it is sent: at least one non-system message, tool
