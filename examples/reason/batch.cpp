@@ -88,7 +88,7 @@ void draw_progress(std::ostream& err, const batch_summary& s, std::size_t total)
 
 }  // namespace
 
-grove::result<batch_summary> run_batch(const agents::pipeline& pipeline,
+grove::result<batch_summary> run_batch(asio::io_context& io, const agents::pipeline& pipeline,
                                        const batch_options& options, std::ostream& out,
                                        std::ostream& err) {
   batch_summary summary;
@@ -168,7 +168,6 @@ grove::result<batch_summary> run_batch(const agents::pipeline& pipeline,
 
   // 3. Workers pull questions; every finished one is written and flushed at
   //    once, so an interrupt or a crash loses only the questions in flight.
-  asio::io_context io(1);
   std::size_t next = 0;
   std::vector<asio::cancellation_signal> cancels(options.concurrency);
   bool stopping = false;
@@ -236,7 +235,15 @@ grove::result<batch_summary> run_batch(const agents::pipeline& pipeline,
                      }
                    }));
   }
-  io.run();
+  // The io_context may hold other work (an HTTP client's), so run until the
+  // workers are done rather than until it runs dry.
+  io.restart();
+  while (running > 0) {
+    if (io.run_one() == 0) {
+      io.restart();
+    }
+  }
+  io.poll();
   if (progress) {
     err << "\n";
   }

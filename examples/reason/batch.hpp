@@ -9,6 +9,10 @@
 
 #include "grove/agents/pipeline.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace grove::reason {
 
 struct batch_options {
@@ -39,12 +43,13 @@ struct batch_summary {
   bool interrupted = false;
 };
 
-/// Runs the batch on a single-threaded io_context until every question is
+/// Runs the batch on `io` (run by the calling thread) until every question is
 /// done or SIGINT / SIGTERM arrives (then requests in flight are cancelled
 /// and nothing finished is lost). Malformed lines are reported on `err` with
 /// their line number and skipped. Returns the summary; errors: unreadable
 /// input, unwritable output.
-[[nodiscard]] grove::result<batch_summary> run_batch(const agents::pipeline& pipeline,
+[[nodiscard]] grove::result<batch_summary> run_batch(boost::asio::io_context& io,
+                                                     const agents::pipeline& pipeline,
                                                      const batch_options& options,
                                                      std::ostream& out, std::ostream& err);
 

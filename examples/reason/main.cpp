@@ -52,10 +52,11 @@ struct cli_flags {
   std::optional<std::int64_t> agent_deadline_ms;
 };
 
-// Runs `work` on a fresh io_context and returns its value.
+// Runs `work` on `io` (which may hold other work, such as an HTTP client's)
+// until it completes, and returns its value.
 template <class T>
-T run_sync(asio::awaitable<T> work) {
-  asio::io_context io(1);
+T run_sync(asio::io_context& io, asio::awaitable<T> work) {
+  io.restart();
   std::optional<T> out;
   std::exception_ptr failure;
   asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
@@ -64,7 +65,11 @@ T run_sync(asio::awaitable<T> work) {
       out = std::move(value);
     }
   });
-  io.run();
+  while (!out && !failure) {
+    if (io.run_one() == 0) {
+      io.restart();
+    }
+  }
   if (failure) {
     std::rethrow_exception(failure);
   }
@@ -114,7 +119,7 @@ asio::awaitable<baseline_result> baseline(grove::llm::chat_client& client, std::
   co_return out;
 }
 
-int ask_one(const grove::agents::pipeline& pipeline, const cli_flags& flags,
+int ask_one(asio::io_context& io, const grove::agents::pipeline& pipeline, const cli_flags& flags,
             const std::string& question, std::uint64_t id) {
   grove::agents::request_trace trace;
   grove::agents::request_options request{.request_id = id, .sink = {}};
@@ -125,7 +130,7 @@ int ask_one(const grove::agents::pipeline& pipeline, const cli_flags& flags,
     request.sink =
         trace.sink(flags.stream ? grove::agents::event_sink(printer) : grove::agents::event_sink{});
   }
-  auto result = run_sync(pipeline.run(question, std::move(request)));
+  auto result = run_sync(io, pipeline.run(question, std::move(request)));
   if (!result) {
     if (flags.json) {
       std::cout << nlohmann::json{{"error", result.error().describe()}}.dump() << "\n";
@@ -164,8 +169,8 @@ int ask_one(const grove::agents::pipeline& pipeline, const cli_flags& flags,
   }
   if (flags.compare) {
     double pipeline_score = 0.0;
-    auto base = run_sync(baseline(const_cast<grove::llm::chat_client&>(pipeline.client()), question,
-                                  r.answer, pipeline_score, pipeline.options()));
+    auto base = run_sync(io, baseline(const_cast<grove::llm::chat_client&>(pipeline.client()),
+                                      question, r.answer, pipeline_score, pipeline.options()));
     if (!base.error.empty()) {
       std::cout << "\nbaseline failed: " << base.error << "\n";
     } else {
@@ -263,7 +268,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  auto provider = grove::reason::make_provider(config);
+  asio::io_context io(1);
+  auto provider = grove::reason::make_provider(config, io.get_executor());
   if (!provider) {
     std::cerr << "grove-reason: " << provider.error().describe() << "\n";
     return 2;
@@ -300,7 +306,7 @@ int main(int argc, char** argv) {
                                        .concurrency = config.concurrency,
                                        .resume = flags.resume,
                                        .progress = !flags.no_progress};
-    auto summary = grove::reason::run_batch(**pipeline, batch, std::cout, std::cerr);
+    auto summary = grove::reason::run_batch(io, **pipeline, batch, std::cout, std::cerr);
     if (!summary) {
       std::cerr << "grove-reason: " << summary.error().describe() << "\n";
       return 1;
@@ -324,7 +330,7 @@ int main(int argc, char** argv) {
       if (line.empty() || line == "exit" || line == "quit") {
         break;
       }
-      ask_one(**pipeline, flags, line, ++id);
+      ask_one(io, **pipeline, flags, line, ++id);
       std::cout << "\n";
     }
     return 0;
@@ -335,5 +341,5 @@ int main(int argc, char** argv) {
                  "(--help lists every option)\n";
     return 2;
   }
-  return ask_one(**pipeline, flags, flags.question, 1);
+  return ask_one(io, **pipeline, flags, flags.question, 1);
 }

@@ -7,6 +7,7 @@
 
 #include "grove/agents/cassette.hpp"
 #include "grove/agents/reasoning.hpp"
+#include "grove/llm/config.hpp"
 #include "grove/llm/offline.hpp"
 
 namespace grove::reason {
@@ -204,44 +205,21 @@ grove::result<void> load_config_file(const std::string& path, app_config& config
 }
 
 void apply_environment(app_config& config) {
-  if (config.provider.empty()) {
-    config.provider = env("GROVE_LLM_PROVIDER");
-  }
-  if (config.base_url.empty()) {
-    config.base_url = env("GROVE_LLM_BASE_URL");
-  }
-  if (config.model.empty()) {
-    config.model = env("GROVE_LLM_MODEL");
-  }
-  if (config.api_key.empty()) {
-    config.api_key = env("GROVE_LLM_API_KEY");
-  }
-  if (config.api_key.empty() && config.provider == "openai") {
-    config.api_key = env("OPENAI_API_KEY");
-  }
-  if (config.api_key.empty() && config.provider == "anthropic") {
-    config.api_key = env("ANTHROPIC_API_KEY");
+  // Only "replay" is grove-reason's own; every other provider setting is read
+  // by grove::llm::config_from_environment in make_provider.
+  if (config.provider.empty() && env("GROVE_LLM_PROVIDER") == "replay") {
+    config.provider = "replay";
   }
 }
 
-grove::result<provider_choice> make_provider(const app_config& config) {
+grove::result<provider_choice> make_provider(const app_config& config,
+                                             boost::asio::any_io_executor executor) {
   provider_choice choice;
   std::string provider = config.provider;
-  if (provider.empty()) {
-    provider = config.replay_path.empty() ? "offline" : "replay";
+  if (provider.empty() && !config.replay_path.empty()) {
+    provider = "replay";
   }
-  if (provider == "offline") {
-    llm::offline_options o;
-    if (!config.model.empty()) {
-      o.model = config.model;
-    }
-    choice.client = std::make_shared<llm::offline_chat_client>(o);
-    choice.offline = true;
-    choice.notice =
-        "grove-reason: no LLM provider configured; running on the offline provider (canned, "
-        "deterministic answers, no model). Set GROVE_LLM_PROVIDER and GROVE_LLM_BASE_URL to use "
-        "a model.";
-  } else if (provider == "replay") {
+  if (provider == "replay") {
     if (config.replay_path.empty()) {
       return grove::fail(std::make_error_code(std::errc::invalid_argument),
                          "provider 'replay' needs a cassette (--replay FILE)");
@@ -254,18 +232,45 @@ grove::result<provider_choice> make_provider(const app_config& config) {
     choice.offline = true;
     choice.notice =
         "grove-reason: replaying recorded answers from " + config.replay_path + " (no network)";
-  } else if (provider == "openai" || provider == "anthropic") {
-    // TODO: the remote chat clients (branch llm) have no public factory yet;
-    // wire them here once include/grove/llm has one. Until then this build
-    // refuses remote providers instead of pretending to use them.
-    return grove::fail(std::make_error_code(std::errc::not_supported),
-                       "provider '" + provider +
-                           "' is not available in this build (the remote LLM clients are not "
-                           "built in yet); use offline or replay");
   } else {
-    return grove::fail(
-        std::make_error_code(std::errc::invalid_argument),
-        "unknown provider '" + provider + "'; accepted: offline, openai, anthropic, replay");
+    // The LLM layer reads GROVE_LLM_* itself; flags and the config file win.
+    auto llm_config = llm::config_from_environment();
+    if (!llm_config) {
+      return grove::fail(std::move(llm_config).error());
+    }
+    if (!provider.empty()) {
+      auto kind = llm::parse_provider(provider);
+      if (!kind) {
+        return grove::fail(std::move(kind).error());
+      }
+      llm_config->provider = *kind;
+    }
+    if (!config.base_url.empty()) {
+      llm_config->base_url = config.base_url;
+      if (provider.empty() && llm_config->provider == llm::provider_kind::offline) {
+        llm_config->provider = llm::provider_kind::openai;
+      }
+    }
+    if (!config.model.empty()) {
+      llm_config->model = config.model;
+    }
+    if (!config.api_key.empty()) {
+      llm_config->api_key = llm::secret(config.api_key);
+    }
+    auto client = llm::make_chat_client(*llm_config, std::move(executor));
+    if (!client) {
+      return grove::fail(std::move(client).error());
+    }
+    choice.client = *client;
+    choice.offline = llm_config->provider == llm::provider_kind::offline;
+    choice.notice =
+        choice.offline
+            ? "grove-reason: no LLM provider configured; running on the offline provider "
+              "(canned, deterministic answers, no model). Set GROVE_LLM_PROVIDER and "
+              "GROVE_LLM_BASE_URL to use a model."
+            : "grove-reason: provider " + std::string(llm::to_string(llm_config->provider)) +
+                  " at " + llm_config->effective_base_url() + ", model " +
+                  llm_config->effective_model();
   }
 
   if (!config.record_path.empty()) {

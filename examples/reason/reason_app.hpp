@@ -3,6 +3,7 @@
 // choice, GSM8K grading and the text renderings of a result.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -59,9 +60,13 @@ struct provider_choice {
   std::string notice;
 };
 
-/// Errors: an unknown provider, a provider this build cannot reach, an
-/// unreadable cassette.
-[[nodiscard]] grove::result<provider_choice> make_provider(const app_config& config);
+/// Remote providers take their settings from grove::llm::config_from_environment
+/// (GROVE_LLM_*, OPENAI_API_KEY / ANTHROPIC_API_KEY, rate limits) overridden by
+/// `config`; their HTTP client runs on `executor`.
+/// Errors: an unknown provider, an invalid remote configuration (the message
+/// never contains the key), an unreadable cassette.
+[[nodiscard]] grove::result<provider_choice> make_provider(const app_config& config,
+                                                           boost::asio::any_io_executor executor);
 
 /// The expected final number of a GSM8K answer: the text after the last
 /// "#### ", commas removed, or (for a bare number) the number itself.

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include <boost/asio/io_context.hpp>
+
 #include "batch.hpp"
 #include "fake_chat.hpp"
 #include "reason_app.hpp"
@@ -74,6 +76,7 @@ TEST_CASE("batch: interrupted half way and resumed, every valid line has one res
                                        .resume = false,
                                        .progress = false};
 
+  boost::asio::io_context io(1);
   std::atomic<bool> finished{false};
   std::thread watcher([&] {
     auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -87,7 +90,7 @@ TEST_CASE("batch: interrupted half way and resumed, every valid line has one res
   });
   std::ostringstream out;
   std::ostringstream err;
-  auto first = grove::reason::run_batch(**made, options, out, err);
+  auto first = grove::reason::run_batch(io, **made, options, out, err);
   finished = true;
   watcher.join();
   REQUIRE(first);
@@ -106,7 +109,7 @@ TEST_CASE("batch: interrupted half way and resumed, every valid line has one res
 
   options.resume = true;
   std::ostringstream err2;
-  auto second = grove::reason::run_batch(**made, options, out, err2);
+  auto second = grove::reason::run_batch(io, **made, options, out, err2);
   REQUIRE(second);
   CHECK_FALSE(second->interrupted);
   CHECK(second->skipped == after_first);
@@ -168,9 +171,11 @@ TEST_CASE("batch: config files are checked field by field", "[agents]") {
 
   grove::reason::app_config remote;
   remote.provider = "nonsense";
-  CHECK_FALSE(grove::reason::make_provider(remote));
+  boost::asio::io_context remote_io;
+  CHECK_FALSE(grove::reason::make_provider(remote, remote_io.get_executor()));
+  boost::asio::io_context io;
   grove::reason::app_config offline;
-  auto provider = grove::reason::make_provider(offline);
+  auto provider = grove::reason::make_provider(offline, io.get_executor());
   REQUIRE(provider);
   CHECK(provider->offline);
   CHECK(provider->notice.find("offline provider") != std::string::npos);
