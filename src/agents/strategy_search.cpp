@@ -81,7 +81,6 @@ class strategy_domain {
     auto it = c_->results.find({s.strategy, max_depth - 1});
     return it != c_->results.end() && it->second.ok ? 2.0 * it->second.score - 1.0 : -1.0;
   }
-  double evaluate(const state_type&, core::rng&) const { return 0.0; }
   asio::awaitable<double> async_evaluate(const state_type& s, std::uint64_t) const {
     co_return co_await evaluate_async(*c_, s);
   }
