@@ -19,7 +19,8 @@ if(GROVE_BUILD_TESTS OR GROVE_BUILD_EXAMPLES OR GROVE_BUILD_BENCH)
   find_package(nlohmann_json 3.11 REQUIRED CONFIG)
 endif()
 if(GROVE_BUILD_EXAMPLES)
-  find_package(CLI11 CONFIG REQUIRED)  # grove-connect4's command line
+  # The command lines of the example programs (Debian: libcli11-dev).
+  find_package(CLI11 2.1 REQUIRED CONFIG)
 endif()
 if(GROVE_BUILD_TESTS)
   find_package(Catch2 2.13 REQUIRED CONFIG)

@@ -1,0 +1,56 @@
+// Batch mode of grove-reason: many questions from a JSON-lines file, several
+// at once, one result line per finished question written immediately.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "grove/agents/pipeline.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace grove::reason {
+
+struct batch_options {
+  /// Input: one JSON object per line with "question" (string), optionally
+  /// "answer" (GSM8K text ending in "#### N", or a number) and "id".
+  std::string questions_path{};
+  /// Output: one JSON object per finished question (appended with resume).
+  /// Empty: results go to standard output.
+  std::string out_path{};
+  /// Questions in flight at once. Range 1..256.
+  std::size_t concurrency = 4;
+  /// Skip ids that already have a result line in out_path.
+  bool resume = false;
+  /// Draw a progress bar on `err` (only when it is a terminal).
+  bool progress = false;
+};
+
+struct batch_summary {
+  std::size_t valid = 0;
+  std::size_t malformed = 0;
+  std::size_t skipped = 0;
+  std::size_t done = 0;
+  std::size_t failed = 0;
+  std::size_t graded = 0;
+  std::size_t correct = 0;
+  std::uint64_t calls = 0;
+  std::uint64_t tokens = 0;
+  bool interrupted = false;
+};
+
+/// Runs the batch on `io` (run by the calling thread) until every question is
+/// done or SIGINT / SIGTERM arrives (then requests in flight are cancelled
+/// and nothing finished is lost). Malformed lines are reported on `err` with
+/// their line number and skipped. Returns the summary; errors: unreadable
+/// input, unwritable output.
+[[nodiscard]] grove::result<batch_summary> run_batch(boost::asio::io_context& io,
+                                                     const agents::pipeline& pipeline,
+                                                     const batch_options& options,
+                                                     std::ostream& out, std::ostream& err);
+
+}  // namespace grove::reason

@@ -1,0 +1,184 @@
+// Batch mode of grove-reason (examples/reason/batch.hpp), run in-process.
+#include <catch2/catch.hpp>
+
+#if defined(GROVE_HAVE_REASON_APP)
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+
+#include "batch.hpp"
+#include "fake_chat.hpp"
+#include "reason_app.hpp"
+
+namespace {
+
+std::size_t count_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::size_t n = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("batch: interrupted half way and resumed, every valid line has one result", "[agents]") {
+  // 50 lines: 47 questions (GSM8K-style answers) and 3 malformed lines. The
+  // fake provider answers "18" after 3 ms per call, so the run takes long
+  // enough to interrupt: a watcher raises SIGINT once 15 results are on disk
+  // (the batch runner's signal handler cancels what is in flight). A crash in
+  // the middle of a write is simulated by appending half a line. The resumed
+  // run must skip the finished ids, drop the partial line and finish the rest:
+  // every valid id then has exactly one result line.
+  auto dir = std::filesystem::temp_directory_path() / "grove_agents_batch_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string questions = (dir / "questions.jsonl").string();
+  const std::string results = (dir / "results.jsonl").string();
+  {
+    std::ofstream q(questions);
+    for (int i = 1; i <= 50; ++i) {
+      if (i == 7) {
+        q << "{not json\n";
+      } else if (i == 23) {
+        q << R"({"answer": "#### 3"})"
+          << "\n";
+      } else if (i == 41) {
+        q << R"({"question": 12})"
+          << "\n";
+      } else {
+        nlohmann::json j{{"id", "q" + std::to_string(i)},
+                         {"question", "Ducks lay 16 eggs, 3 eaten, 4 baked, $2 each; item " +
+                                          std::to_string(i) + "?"},
+                         {"answer", i % 2 == 0 ? "9 * 2 = 18\n#### 18" : "#### 1,018"}};
+        q << j.dump() << "\n";
+      }
+    }
+  }
+
+  auto fake = std::make_shared<grove::agents::testing::fake_chat>();
+  fake->answer_delay = std::chrono::milliseconds(3);
+  auto made = grove::agents::pipeline::create(fake);
+  REQUIRE(made);
+  grove::reason::batch_options options{.questions_path = questions,
+                                       .out_path = results,
+                                       .concurrency = 4,
+                                       .resume = false,
+                                       .progress = false};
+
+  boost::asio::io_context io(1);
+  std::atomic<bool> finished{false};
+  std::thread watcher([&] {
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!finished.load() && std::chrono::steady_clock::now() < give_up) {
+      if (count_lines(results) >= 15) {
+        std::raise(SIGINT);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  std::ostringstream out;
+  std::ostringstream err;
+  auto first = grove::reason::run_batch(io, **made, options, out, err);
+  finished = true;
+  watcher.join();
+  REQUIRE(first);
+  CHECK(first->interrupted);
+  CHECK(first->malformed == 3);
+  CHECK(first->valid == 47);
+  CHECK(first->done < 47);
+  CHECK(err.str().find("questions.jsonl:7: skipped: not valid JSON") != std::string::npos);
+  CHECK(err.str().find("questions.jsonl:23: skipped") != std::string::npos);
+  CHECK(err.str().find("questions.jsonl:41: skipped") != std::string::npos);
+  const std::size_t after_first = count_lines(results);
+  CHECK(after_first == first->done + first->failed);
+
+  // A crash in the middle of writing a line leaves half of it behind.
+  std::ofstream(results, std::ios::app) << R"({"id": "q50", "line": 50, "answ)";
+
+  options.resume = true;
+  std::ostringstream err2;
+  auto second = grove::reason::run_batch(io, **made, options, out, err2);
+  REQUIRE(second);
+  CHECK_FALSE(second->interrupted);
+  CHECK(second->skipped == after_first);
+  CHECK(second->done + second->failed + second->skipped == 47);
+
+  std::map<std::string, int> seen;
+  std::ifstream in(results);
+  std::string line;
+  std::size_t graded_correct = 0;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);  // every line is whole JSON
+    ++seen[j["id"].get<std::string>()];
+    if (j.contains("correct") && j["correct"].get<bool>()) {
+      ++graded_correct;
+    }
+  }
+  CHECK(seen.size() == 47);
+  for (const auto& [id, n] : seen) {
+    INFO(id);
+    CHECK(n == 1);
+  }
+  // Even ids expect 18, odd ids 1018 (with a thousands separator); the fake
+  // always answers 18.
+  CHECK(graded_correct == 25);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("batch: GSM8K answers and predictions are compared as numbers", "[agents]") {
+  using grove::reason::expected_number;
+  CHECK(expected_number("step <<48/2=24>>\n#### 72").value() == "72");
+  CHECK(expected_number("#### 2,125").value() == "2125");
+  CHECK(expected_number("#### -5").value() == "-5");
+  CHECK_FALSE(expected_number("no final line").has_value());
+  CHECK(grove::reason::predicted_number("so 3 + 4 = 7\nAnswer: $1,234.50") == "1234.5");
+  CHECK(grove::reason::predicted_number("the total is -12 dollars") == "-12");
+  CHECK(grove::reason::same_number("1018", "1018.0"));
+  CHECK_FALSE(grove::reason::same_number("18", "1018"));
+  CHECK_FALSE(grove::reason::same_number("", "0"));
+}
+
+TEST_CASE("batch: config files are checked field by field", "[agents]") {
+  grove::reason::app_config config;
+  auto ok = grove::reason::apply_config_json(
+      nlohmann::json::parse(R"({"provider": "offline", "budget": {"max_calls": 7},
+                                "search": {"max_evaluations": 4, "strategies": [
+                                  {"name": "socratic", "instruction": "Ask yourself why."}]}})"),
+      config);
+  REQUIRE(ok);
+  CHECK(config.pipeline.budget.max_calls == 7);
+  CHECK(config.pipeline.search.strategies.size() == 1);
+  auto bad = grove::reason::apply_config_json(
+      nlohmann::json::parse(R"({"provder": "x", "budget": {"max_calls": "many"},
+                                "trm": {"rounds": 2}})"),
+      config);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("provder: unknown key") != std::string::npos);
+  CHECK(bad.error().message.find("budget.max_calls") != std::string::npos);
+  CHECK(bad.error().message.find("trm.rounds: unknown key") != std::string::npos);
+
+  grove::reason::app_config remote;
+  remote.provider = "nonsense";
+  boost::asio::io_context remote_io;
+  CHECK_FALSE(grove::reason::make_provider(remote, remote_io.get_executor()));
+  boost::asio::io_context io;
+  grove::reason::app_config offline;
+  auto provider = grove::reason::make_provider(offline, io.get_executor());
+  REQUIRE(provider);
+  CHECK(provider->offline);
+  CHECK(provider->notice.find("offline provider") != std::string::npos);
+}
+
+#endif
