@@ -336,8 +336,18 @@ std::string summary_text(const agents::request_result& r) {
   std::ostringstream out;
   out << "agents:";
   for (const auto& o : r.outputs) {
-    out << "  " << o.agent << (o.pass > 1 ? "@" + std::to_string(o.pass) : "") << " "
-        << (o.ok ? fixed(o.confidence) : "failed (" + o.error.describe() + ")");
+    // Streamed piece by piece: g++ 12 at -O2 warns falsely (-Wrestrict) about
+    // `"@" + std::to_string(n)` here.
+    out << "  " << o.agent;
+    if (o.pass > 1) {
+      out << '@' << o.pass;
+    }
+    out << ' ';
+    if (o.ok) {
+      out << fixed(o.confidence);
+    } else {
+      out << "failed (" << o.error.describe() << ')';
+    }
   }
   out << "\n";
   if (r.search) {

@@ -57,9 +57,13 @@ TEST_CASE("batch: interrupted half way and resumed, every valid line has one res
         q << R"({"question": 12})"
           << "\n";
       } else {
-        nlohmann::json j{{"id", "q" + std::to_string(i)},
-                         {"question", "Ducks lay 16 eggs, 3 eaten, 4 baked, $2 each; item " +
-                                          std::to_string(i) + "?"},
+        // Built with append: g++ 12 -O2 warns falsely (-Wrestrict) on "q" + to_string.
+        std::string id = "q";
+        id.append(std::to_string(i));
+        std::string question = "Ducks lay 16 eggs, 3 eaten, 4 baked, $2 each; item ";
+        question.append(std::to_string(i)).append("?");
+        nlohmann::json j{{"id", id},
+                         {"question", question},
                          {"answer", i % 2 == 0 ? "9 * 2 = 18\n#### 18" : "#### 1,018"}};
         q << j.dump() << "\n";
       }
