@@ -46,6 +46,14 @@ vector_query query_for(std::vector<float> v, std::size_t k) {
   return q;
 }
 
+// prefix + i, built without `const char* + std::string&&`, which makes
+// g++ 12 -O3 report a false -Wrestrict (GCC bug 105329).
+std::string numbered(const char* prefix, int i) {
+  std::string id(prefix);
+  id += std::to_string(i);
+  return id;
+}
+
 std::string file_digest(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -209,7 +217,7 @@ TEST_CASE("hnsw_vector_store: a selective filter still finds its matches", "[sto
   std::vector<vector_record> records;
   for (int i = 0; i < 500; ++i) {
     nlohmann::json meta = {{"tag", i % 200 == 7 ? "rare" : "common"}};
-    records.push_back({"v" + std::to_string(i), random_vector(rng, 16), meta});
+    records.push_back({numbered("v", i), random_vector(rng, 16), meta});
   }
   REQUIRE(store->upsert(records));
   vector_query q = query_for(random_vector(rng, 16), 5);
@@ -274,7 +282,7 @@ TEST_CASE("hnsw_vector_store: flush persists and reopen restores", "[storage]") 
     auto store = open_store(8, dir.path());
     std::vector<vector_record> records;
     for (int i = 0; i < 100; ++i) {
-      records.push_back({"id" + std::to_string(i), random_vector(rng, 8), {{"i", i}}});
+      records.push_back({numbered("id", i), random_vector(rng, 8), {{"i", i}}});
     }
     REQUIRE(store->upsert(records));
     REQUIRE(store->upsert(std::vector<vector_record>{{"other", probe, nullptr}}, "second"));
