@@ -731,7 +731,9 @@ class search {
           }
           score = value_sum / visits + c * std::sqrt(log_n / visits);
         }
-        if (best == no_node || score > best_score) {
+        // Scores are finite (values in [-1, 1], visits > 0 or a finite first
+        // play urgency), so the first child scored always beats -infinity.
+        if (score > best_score) {
           best = child;
           best_score = score;
         }
@@ -744,7 +746,10 @@ class search {
   // ln(max(n, 1)), the ln N of UCB1. Values below log_table_size come from a
   // table filled on first use with the same std::log call, so the results are
   // identical; libm's log cost about 50 instructions, 6% of a Connect Four
-  // search, when it was called at every node of every descent.
+  // search, when it was called at every node of every descent. With 16,384
+  // entries only the few nodes visited more often than that still call it
+  // (4,096 entries left 143,000 calls in a 50,000-iteration search; 65,536
+  // saved only 0.6% more instructions for four times the memory).
   double log_count(std::uint64_t n) {
     if (n < log_table_.size()) {
       return log_table_[n];
@@ -817,8 +822,8 @@ class search {
   std::vector<float> scratch_priors_;
   std::vector<std::uint32_t> scratch_order_;
   std::vector<double> scratch_noise_;
-  // ln(max(n, 1)) for n < log_table_size (32 KiB at most), grown on demand.
-  static constexpr std::uint64_t log_table_size = 4096;
+  // ln(max(n, 1)) for n < log_table_size (128 KiB at most), grown on demand.
+  static constexpr std::uint64_t log_table_size = 16384;
   std::vector<double> log_table_;
 };
 
