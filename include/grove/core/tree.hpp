@@ -188,6 +188,13 @@ class node_arena {
     return blocks_[index >> block_bits][index & (block_size - 1)];
   }
 
+  /// How many of the `count` slots from `index` on share index's block, so
+  /// they can be read through one pointer: count, unless the range crosses a
+  /// block edge. Requires: count >= 1 and the range was handed out.
+  std::uint32_t same_block(node_index index, std::uint32_t count) const noexcept {
+    return std::min(count, block_size - (index & (block_size - 1)));
+  }
+
   /// Slots handed out (nodes plus reserved widening slots).
   std::uint64_t size() const noexcept { return size_; }
   /// Bytes held by the blocks.
@@ -242,6 +249,14 @@ class basic_tree {
       return {};
     }
     return {n.first_child, widening_.allowed(n.num_children, n.visits)};
+  }
+
+  /// The nodes of `range` that sit in memory right after the first one, as a
+  /// count: the whole range unless it crosses an arena block edge, where it
+  /// stops (continue from first + count). Lets hot loops walk a pointer
+  /// instead of looking up each index. Requires: range not empty.
+  std::uint32_t run_length(index_range range) const noexcept {
+    return arena_.same_block(range.first, range.count);
   }
 
   /// Every reserved slot of a node, children or not.
