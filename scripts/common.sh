@@ -66,6 +66,9 @@ build_preset() {
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 export CCACHE_BASEDIR="$GROVE_ROOT"
+# Sanitizer builds carry -g; without this the build folder's path is part of
+# every cache key and a fresh clone elsewhere would miss the cache.
+export CCACHE_NOHASHDIR=1
 
 # s3rver (npm), the real S3 peer of the storage tests, installed under
 # build/node when missing; the tests find it through GROVE_S3RVER.
