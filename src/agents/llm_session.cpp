@@ -97,12 +97,13 @@ grove::result<void> llm_session::admit(call_kind kind) {
                        std::to_string(budget_.max_wall_time.count()) + " ms");
   }
   budget_limit hit = budget_limit::none;
-  if (stats_.calls >= budget_.max_calls) {
+  if (admitted_calls_ >= budget_.max_calls) {
     hit = budget_limit::calls;
   } else if (stats_.total_tokens >= budget_.max_tokens) {
     hit = budget_limit::tokens;
   }
   if (hit == budget_limit::none) {
+    ++admitted_calls_;
     return {};
   }
   if (exhausted_ == budget_limit::none) {
@@ -110,6 +111,7 @@ grove::result<void> llm_session::admit(call_kind kind) {
   }
   if (kind == call_kind::final && !final_used_) {
     final_used_ = true;
+    ++admitted_calls_;
     return {};
   }
   return grove::fail(errc::budget_exhausted, std::string(to_string(hit)) + " budget spent",

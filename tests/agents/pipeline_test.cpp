@@ -344,7 +344,7 @@ TEST_CASE("pipeline: record to a cassette and replay byte-identically", "[agents
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("pipeline: retrieval adds sources; a retrieval error degrades to no context",
+TEST_CASE("pipeline: retrieval adds sources, and a retrieval error degrades to no context",
           "[agents]") {
   auto fake = std::make_shared<fake_chat>();
   pipeline_options options;

@@ -205,7 +205,7 @@ TEST_CASE("state_graph: a router naming an undeclared node fails the request", "
   }
 }
 
-TEST_CASE("state_graph: fan-out runs branches together; a deadline cancels a slow one",
+TEST_CASE("state_graph: fan-out runs branches together, and a deadline cancels a slow one",
           "[agents]") {
   // Evidence of concurrency without clocks: each branch waits until the other
   // has started (a counter both see), which only completes if they overlap.

@@ -195,7 +195,7 @@ TEST_CASE("sse: comments, unknown fields and field syntax", "[http]") {
   }
 }
 
-TEST_CASE("sse: id and retry persist across events; invalid values are ignored", "[http]") {
+TEST_CASE("sse: id and retry persist across events, and invalid values are ignored", "[http]") {
   auto events = parse_whole(
       "id: 1\nretry: 1500\ndata: a\n\n"
       "data: b\n\n"

@@ -470,7 +470,8 @@ TEST_CASE("providers: the circuit breaker opens and then refuses without sending
   h2.run(client2->async_close());
 }
 
-TEST_CASE("providers: deterministic requests are cached; calls pass the shared limiter", "[llm]") {
+TEST_CASE("providers: deterministic requests are cached, and calls pass the shared limiter",
+          "[llm]") {
   harness h;
   h.server.set_default(test::responses::json(200, openai_ok));
   auto config = h.config(llm::provider_kind::openai);

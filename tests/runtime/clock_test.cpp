@@ -55,7 +55,8 @@ TEST_CASE("clock: manual waits complete when time reaches them, in deadline orde
   CHECK_FALSE(clk->next_deadline());
 }
 
-TEST_CASE("clock: a past deadline returns without waiting; wall time follows now()", "[runtime]") {
+TEST_CASE("clock: a past deadline returns without waiting, and wall time follows now()",
+          "[runtime]") {
   auto clk = std::make_shared<rt::manual_clock>();
   asio::io_context io;
   std::vector<int> order;

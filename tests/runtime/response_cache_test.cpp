@@ -207,7 +207,7 @@ TEST_CASE("response_cache: a cancelled leader hands the fetch to a waiter", "[ru
   CHECK(clk->pending_waits() == 0);
 }
 
-TEST_CASE("response_cache: close fails waiters; options are validated", "[runtime]") {
+TEST_CASE("response_cache: close fails waiters, and options are validated", "[runtime]") {
   auto clk = std::make_shared<rt::manual_clock>();
   rt::response_cache cache(manual(clk, 10, 1000));
   slow_upstream upstream{*clk};

@@ -117,6 +117,9 @@ class llm_session {
   std::chrono::steady_clock::time_point start_;
   budget_limit exhausted_ = budget_limit::none;
   bool final_used_ = false;
+  // Calls let through admit(), counted when they start rather than when they
+  // finish, so concurrent agents cannot all pass the calls budget at once.
+  std::uint64_t admitted_calls_ = 0;
   call_stats stats_;
   std::map<std::string, std::shared_ptr<shared_call>> calls_;
 };
