@@ -13,13 +13,15 @@ function(grove_target_warnings target)
 
   # Known false positives of g++ 12 in instrumented builds: libstdc++ <regex>
   # (pulled in by Catch's main) trips -Wmaybe-uninitialized, inline xxHash
-  # trips -Warray-bounds, and TSan warns about every atomic fence Asio uses and
-  # (-Wmismatched-new-delete) about the sized operator delete of Asio's
-  # coroutine frames, which do pair with their own operator new.
+  # trips -Warray-bounds, both sanitizers make g++ report the sized operator
+  # delete of Asio's coroutine frames as mismatched (-Wmismatched-new-delete;
+  # the frames do pair it with their own operator new), and TSan warns about
+  # every atomic fence Asio uses.
   if(GROVE_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized -Wno-array-bounds)
+    target_compile_options(${target} PRIVATE
+      -Wno-maybe-uninitialized -Wno-array-bounds -Wno-mismatched-new-delete)
     if(GROVE_SANITIZE MATCHES "thread")
-      target_compile_options(${target} PRIVATE -Wno-tsan -Wno-mismatched-new-delete)
+      target_compile_options(${target} PRIVATE -Wno-tsan)
     endif()
   endif()
 endfunction()

@@ -139,7 +139,7 @@ class search {
   /// Takes the domain and options.
   /// Throws std::invalid_argument listing every field options.validate() rejects.
   search(D domain, search_options options)
-      : domain_(std::move(domain)), options_(std::move(options)), rng_(options_.seed) {
+      : domain_(std::move(domain)), options_(options), rng_(options_.seed) {
     if (auto errors = options_.validate(); !errors.empty()) {
       throw std::invalid_argument("grove: invalid search_options: " + describe(errors));
     }
