@@ -41,5 +41,12 @@ foreach(part agents adapters runtime)
     string(APPEND grove_pc_libs " -lgrove_${part}")
   endif()
 endforeach()
+# The compiled parts are static libraries, so their dependencies must be on
+# the link line too (Boost is header-only here and needs no entry).
+set(grove_pc_requires "")
+if(grove_pc_libs)
+  set(grove_pc_requires " spdlog fmt libcurl openssl zlib libzstd")
+  string(APPEND grove_pc_libs " -pthread")
+endif()
 configure_file(cmake/grove.pc.in ${PROJECT_BINARY_DIR}/grove.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/grove.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
       "grove-reason: several reasoning agents (HRM, TRM) work on a question at once, a tree "
       "search over prompt strategies gathers more evidence when they disagree, and one answer "
       "comes out with its evidence.\n\nProvider: flags, else GROVE_LLM_PROVIDER (offline, "
-      "openai, anthropic, replay), GROVE_LLM_BASE_URL, GROVE_LLM_MODEL, GROVE_LLM_API_KEY / "
+      "openai, anthropic, replay), GROVE_LLM_BASE_URL, GROVE_LLM_MODEL, GROVE_LLM_API_KEY_FILE / "
       "OPENAI_API_KEY / ANTHROPIC_API_KEY. With nothing configured: the offline provider "
       "(canned answers), announced on the first line.",
       "grove-reason"};
@@ -301,6 +301,10 @@ int main(int argc, char** argv) {
   }
 
   if (!flags.questions_path.empty()) {
+    if (flags.resume && flags.out_path.empty()) {
+      std::cerr << "grove-reason: --resume needs --out FILE (the results to resume from)\n";
+      return 2;
+    }
     grove::reason::batch_options batch{.questions_path = flags.questions_path,
                                        .out_path = flags.out_path,
                                        .concurrency = config.concurrency,

@@ -49,7 +49,7 @@ struct app_config {
 [[nodiscard]] grove::result<void> load_config_file(const std::string& path, app_config& config);
 
 /// Fills unset provider fields from GROVE_LLM_PROVIDER, GROVE_LLM_BASE_URL,
-/// GROVE_LLM_MODEL, GROVE_LLM_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY.
+/// GROVE_LLM_MODEL, GROVE_LLM_API_KEY_FILE, OPENAI_API_KEY, ANTHROPIC_API_KEY.
 void apply_environment(app_config& config);
 
 /// The chat client the configuration asks for.

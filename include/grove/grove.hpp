@@ -1,8 +1,32 @@
 // grove/grove.hpp: the umbrella header. It only includes the public headers of
-// each area; include the specific headers instead to keep builds fast.
+// each area, which brings in Boost.Asio, nlohmann_json and spdlog's forward
+// declarations; include the specific headers instead to keep builds fast.
 #pragma once
 
+#include "grove/agents/pipeline.hpp"
+#include "grove/agents/state_graph.hpp"
+#include "grove/core/async_search.hpp"
 #include "grove/core/domain.hpp"
+#include "grove/core/export.hpp"
 #include "grove/core/hash.hpp"
+#include "grove/core/lru_cache.hpp"
+#include "grove/core/options_json.hpp"
+#include "grove/core/presets.hpp"
 #include "grove/core/rng.hpp"
+#include "grove/core/search.hpp"
+#include "grove/http/client.hpp"
+#include "grove/http/sse.hpp"
+#include "grove/llm/chat.hpp"
+#include "grove/llm/config.hpp"
+#include "grove/llm/embedder.hpp"
+#include "grove/llm/offline.hpp"
+#include "grove/obs/log.hpp"
+#include "grove/obs/metrics.hpp"
+#include "grove/obs/redact.hpp"
+#include "grove/runtime.hpp"
 #include "grove/runtime/result.hpp"
+#include "grove/storage/filesystem_object_store.hpp"
+#include "grove/storage/hnsw_vector_store.hpp"
+#include "grove/storage/pinecone_vector_store.hpp"
+#include "grove/storage/s3_object_store.hpp"
+#include "grove/storage/sigv4.hpp"
