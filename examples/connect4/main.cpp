@@ -370,9 +370,13 @@ int main(int argc, char** argv) {
   position->excludes(files);
   auto* iterations =
       app.add_option("--iterations", cli.iterations,
-                     "simulations per search (default 100000; 0 = no limit, needs --time-ms)");
-  app.add_option("--time-ms", cli.time_ms, "wall-clock budget per search in ms (0 = none)");
-  app.add_option("--limit", cli.limit, "only the first K valid positions of each file (0 = all)");
+                     "simulations per search (default 100000; 0 = no limit, needs --time-ms)")
+          // A negative number wraps to a huge unsigned one; the ranges reject it.
+          ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1'000'000'000'000}));
+  app.add_option("--time-ms", cli.time_ms, "wall-clock budget per search in ms (0 = none)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{86'400'000}));
+  app.add_option("--limit", cli.limit, "only the first K valid positions of each file (0 = all)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000'000}));
   app.add_option("--seed", cli.seed, "seed of the engine's random generator (default 42)");
   app.add_flag("--no-solver", cli.no_solver, "turn off MCTS-Solver proofs in the engine");
   app.add_option("--exploration", cli.exploration, "UCB1 exploration constant c (default 1.414)");

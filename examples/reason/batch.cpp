@@ -171,6 +171,7 @@ grove::result<batch_summary> run_batch(asio::io_context& io, const agents::pipel
   std::size_t next = 0;
   std::vector<asio::cancellation_signal> cancels(options.concurrency);
   bool stopping = false;
+  bool write_failed = false;
   auto worker = [&](std::size_t slot) -> asio::awaitable<void> {
     while (!stopping && next < todo.size()) {
       const question_line& q = *todo[next++];
@@ -205,6 +206,16 @@ grove::result<batch_summary> run_batch(asio::io_context& io, const agents::pipel
       }
       sink << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       sink.flush();
+      if (!sink) {
+        // A full disk or a closed pipe: stop rather than report results that
+        // were never stored.
+        write_failed = true;
+        stopping = true;
+        for (auto& c : cancels) {
+          c.emit(asio::cancellation_type::terminal);
+        }
+        co_return;
+      }
       if (progress) {
         draw_progress(err, summary, todo.size());
       }
@@ -246,6 +257,13 @@ grove::result<batch_summary> run_batch(asio::io_context& io, const agents::pipel
   io.poll();
   if (progress) {
     err << "\n";
+  }
+  if (write_failed) {
+    return grove::fail(std::make_error_code(std::errc::io_error),
+                       "writing the results failed (disk full?); " +
+                           std::to_string(summary.done + summary.failed) +
+                           " results may be missing, rerun with --resume",
+                       options.out_path.empty() ? "standard output" : options.out_path);
   }
   return summary;
 }

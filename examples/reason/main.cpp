@@ -185,7 +185,25 @@ int ask_one(asio::io_context& io, const grove::agents::pipeline& pipeline, const
 
 }  // namespace
 
+namespace {
+int run(int argc, char** argv);
+}  // namespace
+
 int main(int argc, char** argv) {
+  // File streams and the JSON library throw on conditions the checks above
+  // them do not foresee (a directory where a file was expected); report them
+  // like any other error instead of aborting.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "grove-reason: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{
       "grove-reason: several reasoning agents (HRM, TRM) work on a question at once, a tree "
       "search over prompt strategies gathers more evidence when they disagree, and one answer "
@@ -324,7 +342,10 @@ int main(int argc, char** argv) {
                 << (100.0 * static_cast<double>(s.correct) / static_cast<double>(s.graded)) << "%)";
     }
     std::cerr << (s.interrupted ? " [interrupted; rerun with --resume]" : "") << "\n";
-    return s.interrupted ? 130 : 0;
+    if (s.interrupted) {
+      return 130;
+    }
+    return s.failed > 0 ? 1 : 0;
   }
 
   if (flags.interactive) {
@@ -347,3 +368,5 @@ int main(int argc, char** argv) {
   }
   return ask_one(io, **pipeline, flags, flags.question, 1);
 }
+
+}  // namespace

@@ -257,6 +257,17 @@ grove::result<provider_choice> make_provider(const app_config& config,
     if (!config.api_key.empty()) {
       llm_config->api_key = llm::secret(config.api_key);
     }
+    // config_from_environment only reads the key of the provider named in
+    // GROVE_LLM_PROVIDER; one chosen by flag or config file needs its own.
+    if (llm_config->api_key.empty()) {
+      const char* variable = llm_config->provider == llm::provider_kind::anthropic
+                                 ? "ANTHROPIC_API_KEY"
+                             : llm_config->provider == llm::provider_kind::openai ? "OPENAI_API_KEY"
+                                                                                  : nullptr;
+      if (const char* key = variable != nullptr ? std::getenv(variable) : nullptr) {
+        llm_config->api_key = llm::secret(key);
+      }
+    }
     auto client = llm::make_chat_client(*llm_config, std::move(executor));
     if (!client) {
       return grove::fail(std::move(client).error());

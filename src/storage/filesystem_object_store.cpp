@@ -154,7 +154,8 @@ std::string encode_meta(const object_info& info) {
                       {"mtime_ms", to_millis(info.last_modified)},
                       {"content_type", info.metadata.content_type},
                       {"user", info.metadata.user}};
-  return j.dump();
+  // User metadata may hold invalid UTF-8; store U+FFFD for such bytes.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 result<object_info> decode_meta(std::string_view key, const std::string& text,

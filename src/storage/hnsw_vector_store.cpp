@@ -459,7 +459,11 @@ result<void> hnsw_vector_store::impl::save() {
       slots.push_back(
           {{"id", rec.id}, {"norm", rec.norm}, {"live", rec.live}, {"metadata", rec.metadata}});
     }
-    if (auto ok = write_text_file(records_tmp, slots.dump()); !ok) return ok;
+    // Metadata is the caller's text and may hold invalid UTF-8 (a chunk of a
+    // binary file); store U+FFFD for such bytes rather than fail the save.
+    const std::string records =
+        slots.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (auto ok = write_text_file(records_tmp, records); !ok) return ok;
     for (const fs::path& p : {graph_tmp, records_tmp}) {
       if (options.fsync) {
         if (auto ok = fsync_path(p, false); !ok) return ok;
