@@ -109,7 +109,6 @@ class remote_service {
   std::shared_ptr<http::client> http_;
   bool owns_http_ = false;
   std::shared_ptr<runtime::multi_limiter> limiter_;
-  double token_burst_ = 0.0;
   std::unique_ptr<runtime::circuit_breaker> breaker_;
   std::unique_ptr<runtime::retrier> retry_;
   std::unique_ptr<runtime::response_cache> cache_;
