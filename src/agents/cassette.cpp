@@ -19,7 +19,8 @@ nlohmann::json response_json(const llm::chat_response& r) {
           {"provider", r.provider},
           {"model", r.model},
           {"id", r.id},
-          {"offline", r.offline}};
+          {"offline", r.offline},
+          {"attempts", r.attempts}};
 }
 
 llm::finish_reason finish_from(std::string_view text) {
@@ -128,6 +129,7 @@ grove::result<std::shared_ptr<replaying_client>> replaying_client::load(const st
         r.response.model = j.value("model", "");
         r.response.id = j.value("id", "");
         r.response.offline = j.value("offline", false);
+        r.response.attempts = j.value("attempts", std::uint32_t{0});
         if (line.contains("usage")) {
           const auto& u = line["usage"];
           r.response.usage.prompt_tokens = u.value("prompt_tokens", std::uint64_t{0});
