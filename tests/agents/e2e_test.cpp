@@ -55,8 +55,8 @@ const std::string question =
     "Janet's ducks lay 16 eggs per day. She eats three for breakfast and bakes with four. "
     "She sells the rest for $2 each. How much does she make every day?";
 
-// What the fake model does; set before the first request, read on the
-// server's thread afterwards.
+// What the fake model does. Fixed before the server's thread starts, so the
+// thread reads it without locks.
 struct model_script {
   // Judge reply for the answer being graded.
   std::function<std::string(const std::string& answer)> judge = [](const std::string&) {
@@ -71,11 +71,10 @@ struct model_script {
 // A fake OpenAI or Anthropic server playing the model of model_script.
 class fake_model {
  public:
-  explicit fake_model(llm::provider_kind provider) : provider_(provider) {
+  explicit fake_model(llm::provider_kind provider, model_script script = {})
+      : script_(std::move(script)), provider_(provider) {
     server_.set_handler([this](const test::recorded_request& r) { return answer(r); });
   }
-
-  model_script script;
 
   test::fake_http_server& server() { return server_; }
 
@@ -111,18 +110,18 @@ class fake_model {
         openai ? body["messages"].front().value("content", "") : body.value("system", "");
     const std::string user = body["messages"].back().value("content", "");
 
-    if (script.fail_status != 0) {
-      return test::responses::server_error(script.fail_status);
+    if (script_.fail_status != 0) {
+      return test::responses::server_error(script_.fail_status);
     }
     std::string text;
-    std::chrono::milliseconds stall = script.stall_all;
+    std::chrono::milliseconds stall = script_.stall_all;
     if (system.find("You grade answers") != std::string::npos) {
       ++judge_calls_;
       auto at = user.find("Answer to grade:\n");
-      text = script.judge(at == std::string::npos ? user : user.substr(at + 17));
+      text = script_.judge(at == std::string::npos ? user : user.substr(at + 17));
     } else if (system.find("You split") != std::string::npos) {
       text = R"({"subproblems": ["eggs left", "money made"]})";
-      stall = std::max(stall, script.decompose_stall);
+      stall = std::max(stall, script_.decompose_stall);
     } else {
       std::string marker;
       if (auto open = user.find("[req-"); open != std::string::npos) {
@@ -155,33 +154,43 @@ class fake_model {
     return shaped;
   }
 
+  const model_script script_;
   llm::provider_kind provider_;
   std::atomic<std::size_t> judge_calls_{0};
   test::fake_http_server server_;  // last: stops before the script goes away
 };
 
-// Runs the io_context until `done()` holds or `deadline` passes (then the test
-// fails instead of hanging).
-void drive(asio::io_context& io, const std::function<bool()>& done,
-           std::chrono::seconds deadline = 60s) {
+// Runs the io_context until `done()` holds (true) or `deadline` passes (false).
+bool run_until(asio::io_context& io, const std::function<bool()>& done,
+               std::chrono::seconds deadline) {
   const auto until = std::chrono::steady_clock::now() + deadline;
   io.restart();
   while (!done()) {
     if (std::chrono::steady_clock::now() > until) {
-      FAIL("the request did not complete within its deadline");
+      return false;
     }
     io.run_one_for(20ms);
     if (io.stopped()) {
       io.restart();
     }
   }
+  return true;
 }
 
-// Closes the client (its libcurl transfers and timers) on `io`.
-void close(asio::io_context& io, const std::shared_ptr<llm::chat_client>& client) {
+// Like run_until, but the test fails instead of waiting past the deadline.
+void drive(asio::io_context& io, const std::function<bool()>& done,
+           std::chrono::seconds deadline = 60s) {
+  if (!run_until(io, done, deadline)) {
+    FAIL("the request did not complete within its deadline");
+  }
+}
+
+// Closes the client (its libcurl transfers and timers) on `io`; false when
+// that did not finish within 20 s. Safe in destructors (never throws).
+bool close(asio::io_context& io, const std::shared_ptr<llm::chat_client>& client) {
   bool closed = false;
   asio::co_spawn(io, client->async_close(), [&](std::exception_ptr) { closed = true; });
-  drive(
+  return run_until(
       io, [&] { return closed; }, 20s);
 }
 
@@ -267,8 +276,8 @@ TEST_CASE("e2e: a full request through the real OpenAI and Anthropic clients", "
 TEST_CASE("e2e: a judge returning garbage falls back and is counted", "[agents]") {
   for (auto provider : {llm::provider_kind::openai, llm::provider_kind::anthropic}) {
     DYNAMIC_SECTION(name(provider)) {
-      fake_model fake(provider);
-      fake.script.judge = [](const std::string&) { return std::string("{score: great!!"); };
+      fake_model fake(provider,
+                      {.judge = [](const std::string&) { return std::string("{score: great!!"); }});
       run_once once(fake.config());
       auto r = once.ask();
       REQUIRE(r);
@@ -284,8 +293,7 @@ TEST_CASE("e2e: a judge returning garbage falls back and is counted", "[agents]"
 }
 
 TEST_CASE("e2e: HRM timing out while TRM succeeds", "[agents]") {
-  fake_model fake(llm::provider_kind::openai);
-  fake.script.decompose_stall = 30s;  // only HRM decomposes
+  fake_model fake(llm::provider_kind::openai, {.decompose_stall = 30s});  // only HRM decomposes
   pipeline_options options;
   options.agent_deadline = 300ms;
   run_once once(fake.config());
@@ -324,8 +332,7 @@ TEST_CASE("e2e: the provider returning 429 then success costs an attempt, not th
 }
 
 TEST_CASE("e2e: all agents failing fails the request with the causes", "[agents]") {
-  fake_model fake(llm::provider_kind::anthropic);
-  fake.script.fail_status = 503;
+  fake_model fake(llm::provider_kind::anthropic, {.fail_status = 503});
   run_once once(fake.config());
   auto r = once.ask();
   REQUIRE_FALSE(r);
@@ -339,8 +346,7 @@ TEST_CASE("e2e: all agents failing fails the request with the causes", "[agents]
 }
 
 TEST_CASE("e2e: cancelling mid-way cancels every running node and transfer", "[agents]") {
-  fake_model fake(llm::provider_kind::openai);
-  fake.script.stall_all = 30s;
+  fake_model fake(llm::provider_kind::openai, {.stall_all = 30s});
   asio::io_context io;
   auto client = client_for(fake.config(), io);
   auto p = make(client);
@@ -390,7 +396,7 @@ TEST_CASE("e2e: cancelling mid-way cancels every running node and transfer", "[a
   // The stalled transfers were aborted: the server sees its connections close.
   drive(
       io, [&] { return fake.server().open_connections() == 0; }, 10s);
-  close(io, client);
+  CHECK(close(io, client));
 }
 
 TEST_CASE("e2e: 100 concurrent requests on one io_context stay isolated", "[agents]") {
@@ -451,7 +457,7 @@ TEST_CASE("e2e: 100 concurrent requests on one io_context stay isolated", "[agen
     calls += (*r)->usage.calls;
   }
   CHECK(calls == fake.server().request_count());
-  close(io, client);
+  CHECK(close(io, client));
 }
 
 TEST_CASE("e2e: requests recorded against the fake server replay with no server", "[agents]") {
@@ -463,16 +469,16 @@ TEST_CASE("e2e: requests recorded against the fake server replay with no server"
   struct scenario {
     std::string name;
     llm::provider_kind provider;
-    std::function<void(fake_model&)> setup;
+    model_script script;
+    bool rate_limit_first = false;
   };
   const std::vector<scenario> scenarios = {
-      {"full request", llm::provider_kind::openai, [](fake_model&) {}},
-      {"judge garbage", llm::provider_kind::anthropic,
-       [](fake_model& f) { f.script.judge = [](const std::string&) { return std::string("?"); }; }},
-      {"429 then success", llm::provider_kind::openai,
-       [](fake_model& f) { f.server().enqueue(test::responses::rate_limited(std::nullopt, 5)); }},
-      {"all agents failing", llm::provider_kind::openai,
-       [](fake_model& f) { f.script.fail_status = 500; }},
+      {"full request", llm::provider_kind::openai, {}},
+      {"judge garbage",
+       llm::provider_kind::anthropic,
+       {.judge = [](const std::string&) { return std::string("?"); }}},
+      {"429 then success", llm::provider_kind::openai, {}, true},
+      {"all agents failing", llm::provider_kind::openai, {.fail_status = 500}},
   };
   for (const auto& s : scenarios) {
     DYNAMIC_SECTION(s.name) {
@@ -481,14 +487,16 @@ TEST_CASE("e2e: requests recorded against the fake server replay with no server"
       // 1. Record through the real client against the fake server, then stop it.
       std::optional<grove::result<request_result>> recorded;
       {
-        fake_model fake(s.provider);
-        s.setup(fake);
+        fake_model fake(s.provider, s.script);
+        if (s.rate_limit_first) {
+          fake.server().enqueue(test::responses::rate_limited(std::nullopt, 5));
+        }
         asio::io_context io;
         auto client = client_for(fake.config(), io);
         auto recorder = grove::agents::recording_client::open(client, path);
         REQUIRE(recorder);
         recorded = ask(io, *make(*recorder), question);
-        close(io, client);
+        CHECK(close(io, client));
         fake.server().stop();
       }
 
