@@ -1,5 +1,6 @@
 #include "reason_app.hpp"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -292,6 +293,25 @@ grove::result<provider_choice> make_provider(const app_config& config,
     choice.client = *recorder;
   }
   return choice;
+}
+
+grove::result<void> write_text_file(const std::string& path, std::string_view text) {
+  errno = 0;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    const int why = errno;
+    return grove::fail(std::make_error_code(std::errc::io_error),
+                       "cannot open the file for writing" +
+                           (why != 0 ? ": " + std::generic_category().message(why) : std::string()),
+                       path);
+  }
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.flush();
+  if (!out) {
+    return grove::fail(std::make_error_code(std::errc::io_error),
+                       "writing the file failed (disk full?)", path);
+  }
+  return {};
 }
 
 std::optional<std::string> expected_number(std::string_view answer_field) {

@@ -1,6 +1,7 @@
 #include "grove/agents/cassette.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
@@ -99,6 +100,11 @@ std::size_t recording_client::recorded() const {
 }
 
 grove::result<std::shared_ptr<replaying_client>> replaying_client::load(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return grove::fail(errc::cassette, "the cassette is a directory; expected a JSON-lines file",
+                       path);
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return grove::fail(errc::cassette, "cannot read the cassette", path);
@@ -154,6 +160,10 @@ grove::result<std::shared_ptr<replaying_client>> replaying_client::load(const st
     }
     client->recordings_[line["key"].get<std::string>()].push_back(std::move(r));
     ++client->size_;
+  }
+  if (client->size_ == 0) {
+    // Nothing could be answered from it: a wrong path, not a cassette.
+    return grove::fail(errc::cassette, "the cassette holds no recordings", path);
   }
   return client;
 }

@@ -141,6 +141,79 @@ TEST_CASE("batch: interrupted half way and resumed, every valid line has one res
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("batch: resume reruns failed questions and truncates rejected huge ones", "[agents]") {
+  // First run: the provider fails every call, so every question gets an error
+  // record, and a 20,000-character question is rejected before any call.
+  // Resumed with a working provider: the error records are replaced, not
+  // kept beside the new results, and the huge question's record stays short.
+  auto dir = std::filesystem::temp_directory_path() / "grove_agents_batch_resume_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string questions = (dir / "questions.jsonl").string();
+  const std::string results = (dir / "results.jsonl").string();
+  {
+    std::ofstream q(questions);
+    for (int i = 1; i <= 4; ++i) {
+      q << nlohmann::json{{"id", "q" + std::to_string(i)}, {"question", "Ducks lay 16 eggs?"}}
+               .dump()
+        << "\n";
+    }
+    q << nlohmann::json{{"id", "huge"}, {"question", std::string(20'000, 'x')}}.dump() << "\n";
+  }
+  auto failing = std::make_shared<grove::agents::testing::fake_chat>();
+  failing->fail_with = grove::llm::errc::server_error;
+  auto working = std::make_shared<grove::agents::testing::fake_chat>();
+  grove::reason::batch_options options{.questions_path = questions, .out_path = results};
+  boost::asio::io_context io(1);
+  std::ostringstream out;
+  std::ostringstream err;
+
+  auto first = grove::reason::run_batch(io, *grove::agents::pipeline::create(failing).value(),
+                                        options, out, err);
+  REQUIRE(first);
+  CHECK(first->failed == 5);
+  CHECK(count_lines(results) == 5);
+
+  options.resume = true;
+  auto second = grove::reason::run_batch(io, *grove::agents::pipeline::create(working).value(),
+                                         options, out, err);
+  REQUIRE(second);
+  CHECK(second->retried == 5);
+  CHECK(second->skipped == 0);
+  CHECK(second->done == 4);
+  CHECK(second->failed == 1);  // the huge question is still rejected
+
+  std::map<std::string, nlohmann::json> by_id;
+  std::ifstream in(results);
+  std::string line;
+  std::size_t lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    CHECK(line.size() < 2'000);
+    auto j = nlohmann::json::parse(line);
+    by_id[j["id"].get<std::string>()] = j;
+  }
+  CHECK(lines == 5);
+  REQUIRE(by_id.size() == 5);
+  for (int i = 1; i <= 4; ++i) {
+    CHECK_FALSE(by_id["q" + std::to_string(i)].contains("error"));
+  }
+  const auto& huge = by_id["huge"];
+  CHECK(huge["question_truncated"] == true);
+  CHECK(huge["question_bytes"] == 20'000);
+  CHECK(huge["question"].get<std::string>().size() == 200);
+  CHECK(huge["error"].get<std::string>().find("20000") != std::string::npos);
+
+  // A third resume has nothing left but the rejected question.
+  auto third = grove::reason::run_batch(io, *grove::agents::pipeline::create(working).value(),
+                                        options, out, err);
+  REQUIRE(third);
+  CHECK(third->skipped == 4);
+  CHECK(third->retried == 1);
+  CHECK(count_lines(results) == 5);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("batch: GSM8K answers and predictions are compared as numbers", "[agents]") {
   using grove::reason::expected_number;
   CHECK(expected_number("step <<48/2=24>>\n#### 72").value() == "72");
@@ -182,7 +255,26 @@ TEST_CASE("batch: config files are checked field by field", "[agents]") {
   auto provider = grove::reason::make_provider(offline, io.get_executor());
   REQUIRE(provider);
   CHECK(provider->offline);
-  CHECK(provider->notice.find("offline provider") != std::string::npos);
+  CHECK(provider->notice.find("no LLM provider configured") != std::string::npos);
+
+  // A directory is not a cassette.
+  grove::reason::app_config replay;
+  replay.provider = "replay";
+  replay.replay_path = std::filesystem::temp_directory_path().string();
+  auto replayed = grove::reason::make_provider(replay, io.get_executor());
+  REQUIRE_FALSE(replayed);
+  CHECK(replayed.error().message.find("directory") != std::string::npos);
+}
+
+TEST_CASE("batch: output files that cannot be written are reported", "[agents]") {
+  auto missing = std::filesystem::temp_directory_path() / "grove-no-such-dir" / "x" / "out.dot";
+  auto written = grove::reason::write_text_file(missing.string(), "digraph {}");
+  REQUIRE_FALSE(written);
+  CHECK(written.error().context == missing.string());
+  CHECK(written.error().message.find("cannot open") != std::string::npos);
+  auto here = std::filesystem::temp_directory_path() / "grove_agents_write_test.dot";
+  REQUIRE(grove::reason::write_text_file(here.string(), "digraph {}"));
+  std::filesystem::remove(here);
 }
 
 #endif
