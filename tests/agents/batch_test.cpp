@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -16,6 +17,7 @@
 
 #include "batch.hpp"
 #include "fake_chat.hpp"
+#include "provider_setup.hpp"
 #include "reason_app.hpp"
 
 namespace {
@@ -257,6 +259,16 @@ TEST_CASE("batch: config files are checked field by field", "[agents]") {
   CHECK(provider->offline);
   CHECK(provider->notice.find("no LLM provider configured") != std::string::npos);
 
+  // Asked for by name: the notice says so instead of "not configured".
+  grove::reason::app_config asked;
+  asked.provider = "offline";
+  auto chosen = grove::reason::make_provider(asked, io.get_executor());
+  REQUIRE(chosen);
+  CHECK(chosen->offline);
+  CHECK(chosen->notice.find("as asked") != std::string::npos);
+  CHECK(chosen->notice.find("not configured") == std::string::npos);
+  CHECK(chosen->notice.find("no LLM provider") == std::string::npos);
+
   // A directory is not a cassette.
   grove::reason::app_config replay;
   replay.provider = "replay";
@@ -264,6 +276,65 @@ TEST_CASE("batch: config files are checked field by field", "[agents]") {
   auto replayed = grove::reason::make_provider(replay, io.get_executor());
   REQUIRE_FALSE(replayed);
   CHECK(replayed.error().message.find("directory") != std::string::npos);
+}
+
+TEST_CASE("batch: grove-chat and grove-reason share one provider setup", "[agents]") {
+  using grove::examples::provider_flags;
+  using grove::examples::resolve_provider;
+  using grove::llm::provider_kind;
+  std::map<std::string, std::string> environment;
+  auto lookup = [&environment](std::string_view name) -> std::optional<std::string> {
+    auto it = environment.find(std::string(name));
+    return it == environment.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+
+  // Nothing configured: offline, and the notice says so.
+  auto nothing = resolve_provider({}, lookup);
+  REQUIRE(nothing);
+  CHECK(nothing->config.provider == provider_kind::offline);
+  CHECK_FALSE(nothing->offline_requested);
+  CHECK(grove::examples::provider_notice(*nothing, "x").find("no LLM provider configured") !=
+        std::string::npos);
+
+  // Asked for, by flag or environment: the notice says it was asked for.
+  environment["GROVE_LLM_PROVIDER"] = "offline";
+  auto asked = resolve_provider({}, lookup);
+  REQUIRE(asked);
+  CHECK(asked->offline_requested);
+  CHECK(grove::examples::provider_notice(*asked, "x").find("as asked") != std::string::npos);
+  environment.clear();
+  CHECK(resolve_provider({.provider = "offline"}, lookup)->offline_requested);
+
+  // A base URL alone means an OpenAI-compatible server, with OPENAI_API_KEY.
+  environment["OPENAI_API_KEY"] = "sk-openai";
+  environment["ANTHROPIC_API_KEY"] = "sk-anthropic";
+  auto local = resolve_provider({.base_url = "http://127.0.0.1:9/v1", .model = "m"}, lookup);
+  REQUIRE(local);
+  CHECK(local->config.provider == provider_kind::openai);
+  CHECK(local->config.api_key.reveal() == "sk-openai");
+  CHECK(local->config.model == "m");
+  CHECK(grove::examples::provider_notice(*local, "x") ==
+        "x: provider openai at http://127.0.0.1:9/v1, model m");
+
+  // A provider chosen by flag takes its own key variable; an explicit key wins.
+  auto claude =
+      resolve_provider({.provider = "anthropic", .base_url = "http://127.0.0.1:9"}, lookup);
+  REQUIRE(claude);
+  CHECK(claude->config.api_key.reveal() == "sk-anthropic");
+  auto given = resolve_provider(
+      {.provider = "anthropic", .base_url = "http://127.0.0.1:9", .api_key = "sk-given"}, lookup);
+  REQUIRE(given);
+  CHECK(given->config.api_key.reveal() == "sk-given");
+
+  auto bogus = resolve_provider({.provider = "bogus"}, lookup);
+  REQUIRE_FALSE(bogus);
+  CHECK(bogus.error().message.find("bogus") != std::string::npos);
+
+  // Prompts are checked before any call.
+  CHECK_FALSE(grove::examples::check_prompt(""));
+  CHECK_FALSE(grove::examples::check_prompt(" \t\n"));
+  CHECK_FALSE(grove::examples::check_prompt("a\xff"));
+  CHECK(grove::examples::check_prompt("x <y> z"));
 }
 
 TEST_CASE("batch: output files that cannot be written are reported", "[agents]") {
