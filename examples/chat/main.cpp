@@ -3,15 +3,18 @@
 //
 // The provider comes from the environment (GROVE_LLM_PROVIDER, GROVE_LLM_BASE_URL,
 // GROVE_LLM_MODEL, OPENAI_API_KEY / ANTHROPIC_API_KEY, GROVE_LLM_API_KEY_FILE;
-// see docs/llm.md), overridden by the flags. With nothing set it is `offline`,
+// see docs/llm.md), overridden by the flags, by the rules grove-reason uses
+// too (examples/common/provider_setup.hpp). With nothing set it is `offline`,
 // which answers locally with labelled canned text and never uses the network.
+// Empty, whitespace-only and invalid UTF-8 prompts are refused before any call.
 //
 // Examples:
 //   grove-chat "What is Monte Carlo tree search?"
 //   grove-chat --stream --base-url http://127.0.0.1:8080 --model qwen2.5 "Hello"
 //   grove-chat --json "Rate this plan from 0 to 1 as JSON: ..."
 //
-// Exit status: 0 on an answer, 1 when the call failed, 2 for bad configuration.
+// Exit status: 0 on an answer, 1 when the call failed, 2 for a bad prompt or
+// bad configuration.
 
 // g++ 12 at -O2 reports a false -Wmismatched-new-delete for Asio's coroutine
 // frames (they pair a custom operator new with the matching operator delete).
@@ -31,6 +34,7 @@
 
 #include "grove/llm/config.hpp"
 #include "grove/obs/log.hpp"
+#include "provider_setup.hpp"
 
 namespace llm = grove::llm;
 
@@ -129,47 +133,29 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", opts.verbose, "Log calls, attempts and retries to stderr");
   CLI11_PARSE(app, argc, argv);
 
-  auto config = llm::config_from_environment();
-  if (!config) {
-    std::cerr << "grove-chat: " << config.error().describe() << '\n';
+  // Bad prompts are refused before anything is configured or sent.
+  if (auto checked = grove::examples::check_prompt(opts.prompt); !checked) {
+    std::cerr << "grove-chat: prompt: " << checked.error().describe() << '\n';
     return 2;
   }
-  if (!opts.provider.empty()) {
-    auto provider = llm::parse_provider(opts.provider);
-    if (!provider) {
-      std::cerr << "grove-chat: " << provider.error().describe() << '\n';
-      return 2;
-    }
-    config->provider = *provider;
-  } else if (!opts.base_url.empty() && config->provider == llm::provider_kind::offline) {
-    config->provider = llm::provider_kind::openai;
+  auto setup = grove::examples::resolve_provider(
+      {.provider = opts.provider, .base_url = opts.base_url, .model = opts.model});
+  if (!setup) {
+    std::cerr << "grove-chat: " << setup.error().describe() << '\n';
+    return 2;
   }
-  if (!opts.base_url.empty()) {
-    config->base_url = opts.base_url;
-  }
-  if (!opts.model.empty()) {
-    config->model = opts.model;
-  }
-  if (config->provider == llm::provider_kind::openai && config->api_key.empty()) {
-    if (const char* key = std::getenv("OPENAI_API_KEY")) {
-      config->api_key = llm::secret(key);
-    }
-  } else if (config->provider == llm::provider_kind::anthropic && config->api_key.empty()) {
-    if (const char* key = std::getenv("ANTHROPIC_API_KEY")) {
-      config->api_key = llm::secret(key);
-    }
-  }
+  llm::llm_config& config = setup->config;
   if (opts.verbose) {
     auto logger = grove::obs::make_logger({.level = grove::obs::log_level::debug});
     if (!logger) {
       std::cerr << "grove-chat: " << logger.error().describe() << '\n';
       return 2;
     }
-    config->logger = *logger;
+    config.logger = *logger;
   }
 
   boost::asio::io_context io;
-  auto client = llm::make_chat_client(*config, io.get_executor());
+  auto client = llm::make_chat_client(config, io.get_executor());
   if (!client) {
     std::cerr << "grove-chat: " << client.error().describe() << '\n';
     return 2;

@@ -8,20 +8,31 @@
 //     searches every position of each file (`<moves> <score>` lines) and prints
 //     how often the engine's move keeps the game-theoretic result, judged by
 //     the exact solver, how often its estimate has the right sign, and the
-//     time per position. Malformed lines are reported and skipped.
+//     time per position. Malformed lines are reported and skipped; a file
+//     with no valid line at all is an error. The solver judges each position
+//     within --judge-time-ms (default 10 s; early positions can take minutes);
+//     a position it cannot judge in time is reported and left out of the
+//     counts.
 //
-// Exit status: 0 on success, 1 when a position file cannot be read, 2 for bad
-// flags or a bad --position (CLI11's own codes for flags it rejects).
+// Ctrl-C stops the search (or the file) in progress, prints what was finished
+// and exits with 130.
+//
+// Exit status: 0 on success, 1 when a position file cannot be read or holds no
+// valid position, 2 for bad flags or a bad --position (CLI11's own codes for
+// flags it rejects), 130 when interrupted.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -54,7 +65,13 @@ struct cli_options {
   std::uint32_t dot_depth = 3;
   std::uint32_t dot_top = 5;
   unsigned table_bits = 22;
+  std::uint64_t judge_time_ms = 10'000;
 };
+
+/// Set by SIGINT / SIGTERM; the engine and the solver poll it.
+std::atomic<bool> interrupted{false};
+
+void on_interrupt(int) { interrupted.store(true); }
 
 /// 1234567 -> "1,234,567".
 std::string grouped(std::uint64_t value) {
@@ -111,6 +128,7 @@ core::search_options engine_options(const cli_options& cli) {
   options.exploration = cli.exploration;
   options.cache_capacity = cli.cache;
   options.seed = cli.seed;
+  options.cancel = &interrupted;
   return options;
 }
 
@@ -177,6 +195,10 @@ int run_position(const cli_options& cli) {
 
   core::search<c4::game> engine(make_game(cli), engine_options(cli));
   const core::search_result<c4::game> result = engine.run(board);
+  if (interrupted.load()) {
+    std::cout << "\ninterrupted: the search stopped after " << grouped(result.iterations)
+              << " iterations; what it found so far:\n";
+  }
   const double elapsed = seconds(result.elapsed);
   const double rate = elapsed > 0 ? static_cast<double>(result.iterations) / elapsed : 0.0;
 
@@ -224,7 +246,7 @@ int run_position(const cli_options& cli) {
     std::cout << "\ntree written as DOT to " << cli.dot_file << " (depth " << cli.dot_depth
               << ", top " << cli.dot_top << " children per node)\n";
   }
-  return 0;
+  return interrupted.load() ? 130 : 0;
 }
 
 // --- Position files ---------------------------------------------------------
@@ -240,7 +262,7 @@ void draw_progress(std::size_t done, std::size_t total, std::size_t kept) {
 }
 
 /// Runs the engine on every position of one file and prints the summary.
-/// Returns false when the file cannot be read.
+/// Returns false when the file cannot be read or has no valid position.
 bool run_file(const cli_options& cli, const std::string& path, c4::solver& exact) {
   auto read = c4::read_position_file(path, cli.limit);
   if (!read) {
@@ -251,6 +273,13 @@ bool run_file(const cli_options& cli, const std::string& path, c4::solver& exact
   for (const c4::line_problem& problem : set.problems) {
     std::cerr << problem.describe() << " (line skipped)\n";
   }
+  if (set.positions.empty()) {
+    std::cerr << "grove-connect4: " << set.file << ": no valid position"
+              << (set.problems.empty() ? " (the file is empty)"
+                                       : " (every line above was malformed)")
+              << "; expected `<moves> <score>` lines\n";
+    return false;
+  }
 
   const bool progress = isatty(fileno(stderr)) != 0;
   const c4::game game = make_game(cli);
@@ -260,26 +289,42 @@ bool run_file(const cli_options& cli, const std::string& path, c4::solver& exact
     std::size_t positions = 0, kept = 0;
   };
   tally won, drawn, lost;
-  std::size_t right_sign = 0, proven = 0, disagreements = 0;
+  std::size_t right_sign = 0, proven = 0, disagreements = 0, searched = 0;
+  std::vector<std::size_t> unjudged;
   std::uint64_t iterations = 0;
   double engine_seconds = 0, slowest = 0, judge_seconds = 0;
   std::vector<std::string> misses;
 
-  for (std::size_t index = 0; index < set.positions.size(); ++index) {
+  for (std::size_t index = 0; index < set.positions.size() && !interrupted.load(); ++index) {
     const c4::scored_position& entry = set.positions[index];
     core::search<c4::game> engine(game, options);
     const core::search_result<c4::game> result = engine.run(entry.board);
+    if (interrupted.load()) {
+      break;  // the search was cut short: its move says nothing
+    }
+    const c4::outcome expected = c4::outcome_of(entry.score);
+    const auto judge_start = std::chrono::steady_clock::now();
+    c4::solve_limits limits{.stop = &interrupted};
+    if (cli.judge_time_ms > 0) {
+      limits.deadline = judge_start + std::chrono::milliseconds(cli.judge_time_ms);
+    }
+    const std::optional<c4::outcome> judged =
+        c4::outcome_after_move(exact, entry.board, result.best_action.column, limits);
+    judge_seconds += seconds(std::chrono::steady_clock::now() - judge_start);
+    if (!judged) {
+      if (interrupted.load()) {
+        break;
+      }
+      unjudged.push_back(entry.line);
+      continue;
+    }
+    const c4::outcome played = *judged;
+    ++searched;
     const double elapsed = seconds(result.elapsed);
     engine_seconds += elapsed;
     slowest = std::max(slowest, elapsed);
     iterations += result.iterations;
     proven += result.root_proof != core::proof_status::unknown ? 1 : 0;
-
-    const c4::outcome expected = c4::outcome_of(entry.score);
-    const auto judge_start = std::chrono::steady_clock::now();
-    const c4::outcome played =
-        c4::outcome_after_move(exact, entry.board, result.best_action.column);
-    judge_seconds += seconds(std::chrono::steady_clock::now() - judge_start);
 
     tally& bucket = expected == c4::outcome::win    ? won
                     : expected == c4::outcome::draw ? drawn
@@ -310,16 +355,29 @@ bool run_file(const cli_options& cli, const std::string& path, c4::solver& exact
     std::fprintf(stderr, "\r\033[K");
   }
 
-  const std::size_t total = set.positions.size();
+  // Only positions both searched and judged count.
+  const std::size_t total = searched;
   const std::size_t kept = won.kept + drawn.kept + lost.kept;
   const auto percent = [&](std::size_t part) {
     return fixed(total > 0 ? 100.0 * static_cast<double>(part) / total : 0.0, 1) + "%";
   };
-  std::cout << set.file << ": " << total << " positions";
+  std::cout << set.file << ": " << total + unjudged.size() << " positions";
   if (!set.problems.empty()) {
     std::cout << ", " << set.problems.size() << " malformed lines skipped";
   }
   std::cout << '\n';
+  if (interrupted.load()) {
+    std::cout << "  interrupted: stopped after " << total + unjudged.size() << " of "
+              << set.positions.size() << " positions; the figures below cover those\n";
+  }
+  if (!unjudged.empty()) {
+    std::cout << "  not judged: the solver ran out of --judge-time-ms (" << cli.judge_time_ms
+              << " ms) on " << unjudged.size() << " positions (lines";
+    for (std::size_t index = 0; index < unjudged.size() && index < 10; ++index) {
+      std::cout << ' ' << unjudged[index];
+    }
+    std::cout << (unjudged.size() > 10 ? " ..." : "") << "); they are left out of the counts\n";
+  }
   std::cout << "  engine: ";
   if (cli.iterations > 0) {
     std::cout << grouped(cli.iterations) << " iterations";
@@ -393,7 +451,14 @@ int main(int argc, char** argv) {
   app.add_option("--solver-table-bits", cli.table_bits,
                  "log2 of the exact solver's table slots, 8 bytes each (default 22)")
       ->check(CLI::Range(10u, 30u));
+  app.add_option("--judge-time-ms", cli.judge_time_ms,
+                 "longest the exact solver may take to judge one position, in ms; positions "
+                 "it cannot judge in time are reported and not counted (default 10000; 0 = "
+                 "no limit)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{86'400'000}));
   CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
 
   if (cli.position.empty() && position->count() == 0 && cli.files.empty()) {
     std::cerr << "grove-connect4: give --position MOVES or --positions FILE (see --help)\n";
@@ -419,7 +484,15 @@ int main(int argc, char** argv) {
     if (index > 0) {
       std::cout << '\n';
     }
+    if (interrupted.load()) {
+      std::cout << "interrupted: " << cli.files.size() - index
+                << " position files were not started\n";
+      break;
+    }
     all_read = run_file(cli, cli.files[index], exact) && all_read;
+  }
+  if (interrupted.load()) {
+    return 130;
   }
   return all_read ? 0 : 1;
 }

@@ -13,7 +13,19 @@
 #include "grove/obs/log.hpp"
 #include "grove/obs/metrics.hpp"
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    const std::string arg = argv[1];
+    const bool help = arg == "--help" || arg == "-h";
+    std::fprintf(help ? stdout : stderr,
+                 "%s"
+                 "usage: grove-obs-demo\n"
+                 "Writes two JSON-lines log records to stderr (the second carries an API key, "
+                 "which arrives masked) and prints a Prometheus metrics page to stdout.\n"
+                 "It takes no arguments. GROVE_LOG_LEVEL=debug also shows the debug record.\n",
+                 help ? "" : ("grove-obs-demo: unknown argument '" + arg + "'\n").c_str());
+    return help ? 0 : 2;
+  }
   auto log = grove::obs::make_logger(
       {.name = "grove-obs-demo", .format = grove::obs::log_format::json_lines});
   if (!log) {

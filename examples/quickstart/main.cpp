@@ -4,6 +4,7 @@
 // takes the last counter wins. The player to move loses exactly when the pile
 // is a multiple of three, so from 10 the winning move is to take one.
 #include <cstdio>
+#include <string_view>
 #include <vector>
 
 #include "grove/core/search.hpp"
@@ -37,7 +38,17 @@ struct countdown {
   }
 };
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    const std::string_view arg = argv[1];
+    const bool help = arg == "--help" || arg == "-h";
+    std::fprintf(help ? stdout : stderr,
+                 "%sgrove-quickstart: searches Countdown from a pile of 10 (take one or two "
+                 "counters; whoever takes the last wins) and prints the engine's move. It takes "
+                 "no arguments; exit status 0 when the move is the winning one (take 1).\n",
+                 help ? "" : "grove-quickstart: unknown argument; ");
+    return help ? 0 : 2;
+  }
   grove::core::search<countdown> search(countdown{}, {.max_iterations = 2000});
   const auto result = search.run(countdown::state_type{});
 

@@ -42,12 +42,22 @@ std::string id_of(const nlohmann::json& j, std::size_t line) {
   return "line-" + std::to_string(line);
 }
 
-// Ids that already have a result. A last line cut short by a kill is dropped
-// from the file so the rerun appends cleanly.
-grove::result<std::set<std::string>> finished_ids(const std::string& path) {
-  std::set<std::string> ids;
+// What a resumed run starts from.
+struct resume_state {
+  // Ids with a successful result: not run again.
+  std::set<std::string> done;
+  // Error records dropped from the file: their questions run again.
+  std::size_t retried = 0;
+};
+
+// Reads the results of an earlier run. Only successful results count as done:
+// error records (and a last line cut short by a kill) are removed from the
+// file, through a temporary file renamed over it, so each id ends with exactly
+// one result line.
+grove::result<resume_state> prepare_resume(const std::string& path) {
+  resume_state state;
   if (path.empty() || !std::filesystem::exists(path)) {
-    return ids;
+    return state;
   }
   std::string content;
   {
@@ -60,18 +70,59 @@ grove::result<std::set<std::string>> finished_ids(const std::string& path) {
   if (!content.empty() && content.back() != '\n') {
     auto keep = content.rfind('\n');
     content.resize(keep == std::string::npos ? 0 : keep + 1);
-    std::filesystem::resize_file(path, content.size());
   }
+  std::string kept;
   std::size_t start = 0;
   while (start < content.size()) {
     auto end = content.find('\n', start);
-    auto j = nlohmann::json::parse(content.substr(start, end - start), nullptr, false);
-    if (j.is_object() && j.contains("id") && j["id"].is_string()) {
-      ids.insert(j["id"].get<std::string>());
-    }
+    std::string_view text(content.data() + start, end - start);
     start = end + 1;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    const bool has_id = j.is_object() && j.contains("id") && j["id"].is_string();
+    if (has_id && j.contains("error")) {
+      ++state.retried;
+      continue;
+    }
+    if (has_id) {
+      state.done.insert(j["id"].get<std::string>());
+    }
+    kept.append(text).push_back('\n');
   }
-  return ids;
+  if (kept.size() != std::filesystem::file_size(path)) {
+    const std::string temporary = path + ".resume-tmp";
+    {
+      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+      out << kept;
+      out.flush();
+      if (!out) {
+        return grove::fail(std::make_error_code(std::errc::io_error),
+                           "cannot rewrite the results without their error records", temporary);
+      }
+    }
+    std::error_code ec;
+    std::filesystem::rename(temporary, path, ec);
+    if (ec) {
+      return grove::fail(ec, "cannot replace the results file", path);
+    }
+  }
+  return state;
+}
+
+// The question as a result line echoes it: a rejected over-long question is
+// cut to its first bytes (on a UTF-8 boundary) and the record says so.
+void echo_question(nlohmann::json& line, const std::string& question, bool rejected) {
+  constexpr std::size_t echoed_bytes = 200;
+  if (!rejected || question.size() <= echoed_bytes) {
+    line["question"] = question;
+    return;
+  }
+  std::size_t cut = echoed_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(question[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  line["question"] = question.substr(0, cut);
+  line["question_truncated"] = true;
+  line["question_bytes"] = question.size();
 }
 
 void draw_progress(std::ostream& err, const batch_summary& s, std::size_t total) {
@@ -137,14 +188,15 @@ grove::result<batch_summary> run_batch(asio::io_context& io, const agents::pipel
   }
   summary.valid = questions.size();
 
-  // 2. Skip what a previous run finished.
+  // 2. Skip what a previous run finished; its failures run again.
   std::set<std::string> done_ids;
   if (options.resume) {
-    auto ids = finished_ids(options.out_path);
-    if (!ids) {
-      return grove::fail(std::move(ids).error());
+    auto previous = prepare_resume(options.out_path);
+    if (!previous) {
+      return grove::fail(std::move(previous).error());
     }
-    done_ids = std::move(*ids);
+    done_ids = std::move(previous->done);
+    summary.retried = previous->retried;
   }
   std::vector<const question_line*> todo;
   for (const auto& q : questions) {
@@ -179,7 +231,8 @@ grove::result<batch_summary> run_batch(asio::io_context& io, const agents::pipel
       if (stopping && !r && r.error().code == agents::errc::cancelled) {
         co_return;
       }
-      nlohmann::json line{{"id", q.id}, {"line", q.line}, {"question", q.question}};
+      nlohmann::json line{{"id", q.id}, {"line", q.line}};
+      echo_question(line, q.question, !r && r.error().code == agents::errc::invalid_query);
       if (r) {
         summary.calls += r->usage.calls;
         summary.tokens += r->usage.total_tokens;

@@ -24,7 +24,8 @@ struct batch_options {
   std::string out_path{};
   /// Questions in flight at once. Range 1..256.
   std::size_t concurrency = 4;
-  /// Skip ids that already have a result line in out_path.
+  /// Skip ids that already have a successful result line in out_path; error
+  /// records of the earlier run are removed from the file and run again.
   bool resume = false;
   /// Draw a progress bar on `err` (only when it is a terminal).
   bool progress = false;
@@ -33,7 +34,10 @@ struct batch_options {
 struct batch_summary {
   std::size_t valid = 0;
   std::size_t malformed = 0;
+  /// Questions skipped because an earlier run answered them (resume).
   std::size_t skipped = 0;
+  /// Error records of an earlier run removed and run again (resume).
+  std::size_t retried = 0;
   std::size_t done = 0;
   std::size_t failed = 0;
   std::size_t graded = 0;
@@ -46,8 +50,10 @@ struct batch_summary {
 /// Runs the batch on `io` (run by the calling thread) until every question is
 /// done or SIGINT / SIGTERM arrives (then requests in flight are cancelled
 /// and nothing finished is lost). Malformed lines are reported on `err` with
-/// their line number and skipped. Returns the summary; errors: unreadable
-/// input, unwritable output.
+/// their line number and skipped. A question rejected before any call (too
+/// long, say) is echoed in its result line cut to 200 bytes, with
+/// "question_truncated": true and "question_bytes". Returns the summary;
+/// errors: unreadable input, unwritable output.
 [[nodiscard]] grove::result<batch_summary> run_batch(boost::asio::io_context& io,
                                                      const agents::pipeline& pipeline,
                                                      const batch_options& options,

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 
 #include "batch.hpp"
 #include "grove/agents/llm_session.hpp"
@@ -140,23 +141,6 @@ int ask_one(asio::io_context& io, const grove::agents::pipeline& pipeline, const
   }
   const request_result& r = *result;
 
-  if (!flags.trace_path.empty()) {
-    grove::agents::run_report report;
-    report.request_id = r.request_id;
-    report.steps = static_cast<std::uint32_t>(r.steps.size());
-    report.elapsed = r.elapsed;
-    report.trace = r.steps;
-    if (auto written = trace.write_json_file(flags.trace_path, report); !written) {
-      std::cerr << "grove-reason: " << written.error().describe() << "\n";
-    }
-  }
-  if (!flags.dot_path.empty()) {
-    std::ofstream dot(flags.dot_path);
-    dot << (r.search ? r.search->dot
-                     : std::string("digraph \"strategies\" {\n  root [label=\"no strategy "
-                                   "search ran\"];\n}\n"));
-  }
-
   if (flags.json) {
     std::cout << grove::agents::to_json(r, /*pretty=*/true) << "\n";
   } else if (flags.stream) {
@@ -180,7 +164,30 @@ int ask_one(asio::io_context& io, const grove::agents::pipeline& pipeline, const
                 << pipeline_score << (base.fallback ? "  (heuristic judge fallback)" : "") << "\n";
     }
   }
-  return 0;
+
+  // Files last: the answer is already printed when one cannot be written.
+  int status = 0;
+  if (!flags.trace_path.empty()) {
+    grove::agents::run_report report;
+    report.request_id = r.request_id;
+    report.steps = static_cast<std::uint32_t>(r.steps.size());
+    report.elapsed = r.elapsed;
+    report.trace = r.steps;
+    if (auto written = trace.write_json_file(flags.trace_path, report); !written) {
+      std::cerr << "grove-reason: --trace: " << written.error().describe() << "\n";
+      status = 1;
+    }
+  }
+  if (!flags.dot_path.empty()) {
+    const std::string dot =
+        r.search ? r.search->dot
+                 : "digraph \"strategies\" {\n  root [label=\"no strategy search ran\"];\n}\n";
+    if (auto written = grove::reason::write_text_file(flags.dot_path, dot); !written) {
+      std::cerr << "grove-reason: --dot: " << written.error().describe() << "\n";
+      status = 1;
+    }
+  }
+  return status;
 }
 
 }  // namespace
@@ -314,8 +321,13 @@ int run(int argc, char** argv) {
   }
 
   if (!flags.graph_dot_path.empty()) {
-    std::ofstream dot(flags.graph_dot_path);
+    // Written before any question runs, so a bad path costs no model call.
+    std::ostringstream dot;
     (*pipeline)->write_dot(dot);
+    if (auto written = grove::reason::write_text_file(flags.graph_dot_path, dot.str()); !written) {
+      std::cerr << "grove-reason: --graph-dot: " << written.error().describe() << "\n";
+      return 1;
+    }
   }
 
   if (!flags.questions_path.empty()) {
@@ -335,8 +347,8 @@ int run(int argc, char** argv) {
     }
     const auto& s = *summary;
     std::cerr << "batch: " << s.done << " answered, " << s.failed << " failed, " << s.skipped
-              << " skipped (resume), " << s.malformed << " malformed lines, " << s.calls
-              << " calls, " << s.tokens << " tokens";
+              << " skipped (resume), " << s.retried << " earlier failures retried, " << s.malformed
+              << " malformed lines, " << s.calls << " calls, " << s.tokens << " tokens";
     if (s.graded > 0) {
       std::cerr << ", accuracy " << s.correct << "/" << s.graded << " ("
                 << (100.0 * static_cast<double>(s.correct) / static_cast<double>(s.graded)) << "%)";

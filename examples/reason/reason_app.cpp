@@ -1,5 +1,6 @@
 #include "reason_app.hpp"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include "grove/agents/reasoning.hpp"
 #include "grove/llm/config.hpp"
 #include "grove/llm/offline.hpp"
+#include "provider_setup.hpp"
 
 namespace grove::reason {
 namespace {
@@ -233,55 +235,22 @@ grove::result<provider_choice> make_provider(const app_config& config,
     choice.notice =
         "grove-reason: replaying recorded answers from " + config.replay_path + " (no network)";
   } else {
-    // The LLM layer reads GROVE_LLM_* itself; flags and the config file win.
-    auto llm_config = llm::config_from_environment();
-    if (!llm_config) {
-      return grove::fail(std::move(llm_config).error());
+    // The environment (GROVE_LLM_*), then the config file and flags: the same
+    // rules as grove-chat (examples/common).
+    auto setup = examples::resolve_provider({.provider = provider,
+                                             .base_url = config.base_url,
+                                             .model = config.model,
+                                             .api_key = config.api_key});
+    if (!setup) {
+      return grove::fail(std::move(setup).error());
     }
-    if (!provider.empty()) {
-      auto kind = llm::parse_provider(provider);
-      if (!kind) {
-        return grove::fail(std::move(kind).error());
-      }
-      llm_config->provider = *kind;
-    }
-    if (!config.base_url.empty()) {
-      llm_config->base_url = config.base_url;
-      if (provider.empty() && llm_config->provider == llm::provider_kind::offline) {
-        llm_config->provider = llm::provider_kind::openai;
-      }
-    }
-    if (!config.model.empty()) {
-      llm_config->model = config.model;
-    }
-    if (!config.api_key.empty()) {
-      llm_config->api_key = llm::secret(config.api_key);
-    }
-    // config_from_environment only reads the key of the provider named in
-    // GROVE_LLM_PROVIDER; one chosen by flag or config file needs its own.
-    if (llm_config->api_key.empty()) {
-      const char* variable = llm_config->provider == llm::provider_kind::anthropic
-                                 ? "ANTHROPIC_API_KEY"
-                             : llm_config->provider == llm::provider_kind::openai ? "OPENAI_API_KEY"
-                                                                                  : nullptr;
-      if (const char* key = variable != nullptr ? std::getenv(variable) : nullptr) {
-        llm_config->api_key = llm::secret(key);
-      }
-    }
-    auto client = llm::make_chat_client(*llm_config, std::move(executor));
+    auto client = llm::make_chat_client(setup->config, std::move(executor));
     if (!client) {
       return grove::fail(std::move(client).error());
     }
     choice.client = *client;
-    choice.offline = llm_config->provider == llm::provider_kind::offline;
-    choice.notice =
-        choice.offline
-            ? "grove-reason: no LLM provider configured; running on the offline provider "
-              "(canned, deterministic answers, no model). Set GROVE_LLM_PROVIDER and "
-              "GROVE_LLM_BASE_URL to use a model."
-            : "grove-reason: provider " + std::string(llm::to_string(llm_config->provider)) +
-                  " at " + llm_config->effective_base_url() + ", model " +
-                  llm_config->effective_model();
+    choice.offline = setup->config.provider == llm::provider_kind::offline;
+    choice.notice = examples::provider_notice(*setup, "grove-reason");
   }
 
   if (!config.record_path.empty()) {
@@ -292,6 +261,25 @@ grove::result<provider_choice> make_provider(const app_config& config,
     choice.client = *recorder;
   }
   return choice;
+}
+
+grove::result<void> write_text_file(const std::string& path, std::string_view text) {
+  errno = 0;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    const int why = errno;
+    return grove::fail(std::make_error_code(std::errc::io_error),
+                       "cannot open the file for writing" +
+                           (why != 0 ? ": " + std::generic_category().message(why) : std::string()),
+                       path);
+  }
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.flush();
+  if (!out) {
+    return grove::fail(std::make_error_code(std::errc::io_error),
+                       "writing the file failed (disk full?)", path);
+  }
+  return {};
 }
 
 std::optional<std::string> expected_number(std::string_view answer_field) {

@@ -68,6 +68,11 @@ struct provider_choice {
 [[nodiscard]] grove::result<provider_choice> make_provider(const app_config& config,
                                                            boost::asio::any_io_executor executor);
 
+/// Writes `text` to `path`, replacing the file.
+/// Errors: std::errc::io_error naming the file and the system's reason, when it
+/// cannot be opened (a directory, a missing folder, no permission) or written.
+[[nodiscard]] grove::result<void> write_text_file(const std::string& path, std::string_view text);
+
 /// The expected final number of a GSM8K answer: the text after the last
 /// "#### ", commas removed, or (for a bare number) the number itself.
 std::optional<std::string> expected_number(std::string_view answer_field);

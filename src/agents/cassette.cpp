@@ -1,6 +1,7 @@
 #include "grove/agents/cassette.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
@@ -19,7 +20,8 @@ nlohmann::json response_json(const llm::chat_response& r) {
           {"provider", r.provider},
           {"model", r.model},
           {"id", r.id},
-          {"offline", r.offline}};
+          {"offline", r.offline},
+          {"attempts", r.attempts}};
 }
 
 llm::finish_reason finish_from(std::string_view text) {
@@ -98,6 +100,11 @@ std::size_t recording_client::recorded() const {
 }
 
 grove::result<std::shared_ptr<replaying_client>> replaying_client::load(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return grove::fail(errc::cassette, "the cassette is a directory; expected a JSON-lines file",
+                       path);
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return grove::fail(errc::cassette, "cannot read the cassette", path);
@@ -128,6 +135,7 @@ grove::result<std::shared_ptr<replaying_client>> replaying_client::load(const st
         r.response.model = j.value("model", "");
         r.response.id = j.value("id", "");
         r.response.offline = j.value("offline", false);
+        r.response.attempts = j.value("attempts", std::uint32_t{0});
         if (line.contains("usage")) {
           const auto& u = line["usage"];
           r.response.usage.prompt_tokens = u.value("prompt_tokens", std::uint64_t{0});
@@ -152,6 +160,10 @@ grove::result<std::shared_ptr<replaying_client>> replaying_client::load(const st
     }
     client->recordings_[line["key"].get<std::string>()].push_back(std::move(r));
     ++client->size_;
+  }
+  if (client->size_ == 0) {
+    // Nothing could be answered from it: a wrong path, not a cassette.
+    return grove::fail(errc::cassette, "the cassette holds no recordings", path);
   }
   return client;
 }

@@ -190,6 +190,7 @@ void llm_session::account(const grove::result<llm::chat_response>& answer) {
   const auto& r = *answer;
   bool first = stats_.calls - stats_.failed == 1;
   stats_.offline = first ? r.offline : (stats_.offline && r.offline);
+  stats_.attempts += r.attempts;
   stats_.prompt_tokens += r.usage.prompt_tokens;
   stats_.completion_tokens += r.usage.completion_tokens;
   stats_.total_tokens += r.usage.total_tokens;

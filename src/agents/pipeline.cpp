@@ -94,12 +94,24 @@ node_result route_node(request_state& s, node_context&) {
   co_return grove::result<void>{};
 }
 
+// True when the running node was cancelled: by its deadline or by the
+// request's cancellation.
+asio::awaitable<bool> node_cancelled() {
+  auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
+}
+
 node_result hrm_node(request_state& s, node_context&) {
   if (!s.hrm_slot) {
     co_return grove::result<void>{};
   }
   auto out = co_await run_hrm(*s.session, s.result.question, s.context, s.options->hrm,
                               s.options->judge, s.result.reasoning);
+  if (co_await node_cancelled()) {
+    // A client that answers cancellation with an error value ("cancelled")
+    // returns here; the slot keeps its placeholder, which names the deadline.
+    co_return grove::result<void>{};
+  }
   out.pass = s.result.passes;
   s.result.outputs[*s.hrm_slot] = std::move(out);
   co_return grove::result<void>{};
@@ -111,6 +123,11 @@ node_result trm_node(request_state& s, node_context&) {
   }
   auto out = co_await run_trm(*s.session, s.result.question, s.context, s.options->trm,
                               s.options->judge, s.result.reasoning);
+  if (co_await node_cancelled()) {
+    // A client that answers cancellation with an error value ("cancelled")
+    // returns here; the slot keeps its placeholder, which names the deadline.
+    co_return grove::result<void>{};
+  }
   out.pass = s.result.passes;
   s.result.outputs[*s.trm_slot] = std::move(out);
   co_return grove::result<void>{};
@@ -391,6 +408,7 @@ std::string to_json(const request_result& r, bool pretty) {
   j["usage"] = {{"calls", r.usage.calls},
                 {"deduplicated", r.usage.deduplicated},
                 {"failed", r.usage.failed},
+                {"attempts", r.usage.attempts},
                 {"prompt_tokens", r.usage.prompt_tokens},
                 {"completion_tokens", r.usage.completion_tokens},
                 {"total_tokens", r.usage.total_tokens},

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -16,6 +17,7 @@
 
 #include "batch.hpp"
 #include "fake_chat.hpp"
+#include "provider_setup.hpp"
 #include "reason_app.hpp"
 
 namespace {
@@ -141,6 +143,79 @@ TEST_CASE("batch: interrupted half way and resumed, every valid line has one res
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("batch: resume reruns failed questions and truncates rejected huge ones", "[agents]") {
+  // First run: the provider fails every call, so every question gets an error
+  // record, and a 20,000-character question is rejected before any call.
+  // Resumed with a working provider: the error records are replaced, not
+  // kept beside the new results, and the huge question's record stays short.
+  auto dir = std::filesystem::temp_directory_path() / "grove_agents_batch_resume_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string questions = (dir / "questions.jsonl").string();
+  const std::string results = (dir / "results.jsonl").string();
+  {
+    std::ofstream q(questions);
+    for (int i = 1; i <= 4; ++i) {
+      q << nlohmann::json{{"id", "q" + std::to_string(i)}, {"question", "Ducks lay 16 eggs?"}}
+               .dump()
+        << "\n";
+    }
+    q << nlohmann::json{{"id", "huge"}, {"question", std::string(20'000, 'x')}}.dump() << "\n";
+  }
+  auto failing = std::make_shared<grove::agents::testing::fake_chat>();
+  failing->fail_with = grove::llm::errc::server_error;
+  auto working = std::make_shared<grove::agents::testing::fake_chat>();
+  grove::reason::batch_options options{.questions_path = questions, .out_path = results};
+  boost::asio::io_context io(1);
+  std::ostringstream out;
+  std::ostringstream err;
+
+  auto first = grove::reason::run_batch(io, *grove::agents::pipeline::create(failing).value(),
+                                        options, out, err);
+  REQUIRE(first);
+  CHECK(first->failed == 5);
+  CHECK(count_lines(results) == 5);
+
+  options.resume = true;
+  auto second = grove::reason::run_batch(io, *grove::agents::pipeline::create(working).value(),
+                                         options, out, err);
+  REQUIRE(second);
+  CHECK(second->retried == 5);
+  CHECK(second->skipped == 0);
+  CHECK(second->done == 4);
+  CHECK(second->failed == 1);  // the huge question is still rejected
+
+  std::map<std::string, nlohmann::json> by_id;
+  std::ifstream in(results);
+  std::string line;
+  std::size_t lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    CHECK(line.size() < 2'000);
+    auto j = nlohmann::json::parse(line);
+    by_id[j["id"].get<std::string>()] = j;
+  }
+  CHECK(lines == 5);
+  REQUIRE(by_id.size() == 5);
+  for (int i = 1; i <= 4; ++i) {
+    CHECK_FALSE(by_id["q" + std::to_string(i)].contains("error"));
+  }
+  const auto& huge = by_id["huge"];
+  CHECK(huge["question_truncated"] == true);
+  CHECK(huge["question_bytes"] == 20'000);
+  CHECK(huge["question"].get<std::string>().size() == 200);
+  CHECK(huge["error"].get<std::string>().find("20000") != std::string::npos);
+
+  // A third resume has nothing left but the rejected question.
+  auto third = grove::reason::run_batch(io, *grove::agents::pipeline::create(working).value(),
+                                        options, out, err);
+  REQUIRE(third);
+  CHECK(third->skipped == 4);
+  CHECK(third->retried == 1);
+  CHECK(count_lines(results) == 5);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("batch: GSM8K answers and predictions are compared as numbers", "[agents]") {
   using grove::reason::expected_number;
   CHECK(expected_number("step <<48/2=24>>\n#### 72").value() == "72");
@@ -182,7 +257,95 @@ TEST_CASE("batch: config files are checked field by field", "[agents]") {
   auto provider = grove::reason::make_provider(offline, io.get_executor());
   REQUIRE(provider);
   CHECK(provider->offline);
-  CHECK(provider->notice.find("offline provider") != std::string::npos);
+  CHECK(provider->notice.find("no LLM provider configured") != std::string::npos);
+
+  // Asked for by name: the notice says so instead of "not configured".
+  grove::reason::app_config asked;
+  asked.provider = "offline";
+  auto chosen = grove::reason::make_provider(asked, io.get_executor());
+  REQUIRE(chosen);
+  CHECK(chosen->offline);
+  CHECK(chosen->notice.find("as asked") != std::string::npos);
+  CHECK(chosen->notice.find("not configured") == std::string::npos);
+  CHECK(chosen->notice.find("no LLM provider") == std::string::npos);
+
+  // A directory is not a cassette.
+  grove::reason::app_config replay;
+  replay.provider = "replay";
+  replay.replay_path = std::filesystem::temp_directory_path().string();
+  auto replayed = grove::reason::make_provider(replay, io.get_executor());
+  REQUIRE_FALSE(replayed);
+  CHECK(replayed.error().message.find("directory") != std::string::npos);
+}
+
+TEST_CASE("batch: grove-chat and grove-reason share one provider setup", "[agents]") {
+  using grove::examples::provider_flags;
+  using grove::examples::resolve_provider;
+  using grove::llm::provider_kind;
+  std::map<std::string, std::string> environment;
+  auto lookup = [&environment](std::string_view name) -> std::optional<std::string> {
+    auto it = environment.find(std::string(name));
+    return it == environment.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+
+  // Nothing configured: offline, and the notice says so.
+  auto nothing = resolve_provider({}, lookup);
+  REQUIRE(nothing);
+  CHECK(nothing->config.provider == provider_kind::offline);
+  CHECK_FALSE(nothing->offline_requested);
+  CHECK(grove::examples::provider_notice(*nothing, "x").find("no LLM provider configured") !=
+        std::string::npos);
+
+  // Asked for, by flag or environment: the notice says it was asked for.
+  environment["GROVE_LLM_PROVIDER"] = "offline";
+  auto asked = resolve_provider({}, lookup);
+  REQUIRE(asked);
+  CHECK(asked->offline_requested);
+  CHECK(grove::examples::provider_notice(*asked, "x").find("as asked") != std::string::npos);
+  environment.clear();
+  CHECK(resolve_provider({.provider = "offline"}, lookup)->offline_requested);
+
+  // A base URL alone means an OpenAI-compatible server, with OPENAI_API_KEY.
+  environment["OPENAI_API_KEY"] = "sk-openai";
+  environment["ANTHROPIC_API_KEY"] = "sk-anthropic";
+  auto local = resolve_provider({.base_url = "http://127.0.0.1:9/v1", .model = "m"}, lookup);
+  REQUIRE(local);
+  CHECK(local->config.provider == provider_kind::openai);
+  CHECK(local->config.api_key.reveal() == "sk-openai");
+  CHECK(local->config.model == "m");
+  CHECK(grove::examples::provider_notice(*local, "x") ==
+        "x: provider openai at http://127.0.0.1:9/v1, model m");
+
+  // A provider chosen by flag takes its own key variable; an explicit key wins.
+  auto claude =
+      resolve_provider({.provider = "anthropic", .base_url = "http://127.0.0.1:9"}, lookup);
+  REQUIRE(claude);
+  CHECK(claude->config.api_key.reveal() == "sk-anthropic");
+  auto given = resolve_provider(
+      {.provider = "anthropic", .base_url = "http://127.0.0.1:9", .api_key = "sk-given"}, lookup);
+  REQUIRE(given);
+  CHECK(given->config.api_key.reveal() == "sk-given");
+
+  auto bogus = resolve_provider({.provider = "bogus"}, lookup);
+  REQUIRE_FALSE(bogus);
+  CHECK(bogus.error().message.find("bogus") != std::string::npos);
+
+  // Prompts are checked before any call.
+  CHECK_FALSE(grove::examples::check_prompt(""));
+  CHECK_FALSE(grove::examples::check_prompt(" \t\n"));
+  CHECK_FALSE(grove::examples::check_prompt("a\xff"));
+  CHECK(grove::examples::check_prompt("x <y> z"));
+}
+
+TEST_CASE("batch: output files that cannot be written are reported", "[agents]") {
+  auto missing = std::filesystem::temp_directory_path() / "grove-no-such-dir" / "x" / "out.dot";
+  auto written = grove::reason::write_text_file(missing.string(), "digraph {}");
+  REQUIRE_FALSE(written);
+  CHECK(written.error().context == missing.string());
+  CHECK(written.error().message.find("cannot open") != std::string::npos);
+  auto here = std::filesystem::temp_directory_path() / "grove_agents_write_test.dot";
+  REQUIRE(grove::reason::write_text_file(here.string(), "digraph {}"));
+  std::filesystem::remove(here);
 }
 
 #endif

@@ -341,6 +341,17 @@ TEST_CASE("pipeline: record to a cassette and replay byte-identically", "[agents
     REQUIRE_FALSE(loaded);
     CHECK(loaded.error().context.find(":2") != std::string::npos);
   }
+  SECTION("a directory or an empty file is not a cassette") {
+    auto as_directory = grove::agents::replaying_client::load(dir.string());
+    REQUIRE_FALSE(as_directory);
+    CHECK(as_directory.error().code == errc::cassette);
+    CHECK(as_directory.error().message.find("directory") != std::string::npos);
+    auto empty = (dir / "empty.jsonl").string();
+    std::ofstream(empty).close();
+    auto loaded = grove::agents::replaying_client::load(empty);
+    REQUIRE_FALSE(loaded);
+    CHECK(loaded.error().message.find("no recordings") != std::string::npos);
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -3,7 +3,9 @@
 #include "connect4/solver.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <string>
 
 #include "connect4/position_file.hpp"
@@ -39,6 +41,27 @@ TEST_CASE("solver: finished games and immediate wins", "[connect4]") {
   CHECK(solver.solve(board_of("121212")) == 18);
   CHECK(solver.solve_outcome(board_of("121212")) == c4::outcome::win);
   CHECK_THROWS_AS(c4::solver(/*table_bits=*/3), std::invalid_argument);
+}
+
+TEST_CASE("solver: a time limit or a stop flag ends an early-position solve", "[connect4]") {
+  // The empty board takes minutes to solve exactly; both limits must cut it
+  // short, and the table must stay sound for later solves.
+  c4::solver solver(/*table_bits=*/16);
+  const auto started = std::chrono::steady_clock::now();
+  c4::solve_limits limits;
+  limits.deadline = started + std::chrono::milliseconds(50);
+  CHECK_FALSE(solver.try_solve_outcome(c4::position{}, limits).has_value());
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+  CHECK_FALSE(c4::outcome_after_move(solver, board_of("4"), 3, limits).has_value());
+
+  std::atomic<bool> stop{true};
+  CHECK_FALSE(solver.try_solve_outcome(c4::position{}, {.stop = &stop}).has_value());
+
+  // Exact answers after the aborted solves, with and without limits.
+  CHECK(solver.solve(board_of("4455")) == 18);
+  CHECK(solver.solve(board_of("44455554221")) == -15);
+  stop = false;
+  CHECK(solver.try_solve_outcome(board_of("44455554221"), {.stop = &stop}) == c4::outcome::loss);
 }
 
 TEST_CASE("solver: agrees with the scores of the data files", "[connect4]") {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -101,6 +102,27 @@ outcome solver::solve_outcome(const position& board) {
   return outcome_of(narrow(board, -1, 1));
 }
 
+std::optional<outcome> solver::try_solve_outcome(const position& board,
+                                                 const solve_limits& limits) {
+  limits_ = &limits;
+  aborted_ = false;
+  const outcome found = solve_outcome(board);
+  limits_ = nullptr;
+  if (aborted_) {
+    aborted_ = false;
+    return std::nullopt;
+  }
+  return found;
+}
+
+bool solver::limit_reached() noexcept {
+  if (limits_->stop != nullptr && limits_->stop->load(std::memory_order_relaxed)) {
+    return true;
+  }
+  return limits_->deadline != std::chrono::steady_clock::time_point::max() &&
+         std::chrono::steady_clock::now() >= limits_->deadline;
+}
+
 int solver::narrow(const position& board, int low, int high) {
   // Bisection with null windows [guess, guess + 1]; each answer says whether
   // the score is above guess. Guesses lean towards 0 (half of the bound),
@@ -113,6 +135,9 @@ int solver::narrow(const position& board, int low, int high) {
       guess = high / 2;
     }
     const int found = search(board, guess, guess + 1);
+    if (aborted_) {
+      return 0;
+    }
     if (found <= guess) {
       high = found;
     } else {
@@ -125,6 +150,12 @@ int solver::narrow(const position& board, int low, int high) {
 int solver::search(const position& board, int alpha, int beta) {
   // Requires: the game is not over and the player to move cannot win at once.
   ++nodes_;
+  if (limits_ != nullptr && (nodes_ & 1023) == 0 && limit_reached()) {
+    aborted_ = true;
+  }
+  if (aborted_) {
+    return 0;  // unwinds without storing: the value means nothing
+  }
   const std::uint64_t candidates = non_losing_cells(board);
   const int moves = board.moves();
   if (candidates == 0) {
@@ -183,6 +214,9 @@ int solver::search(const position& board, int alpha, int beta) {
     position next = board;
     next.play_cell(order[index]);
     const int score = -search(next, -beta, -alpha);
+    if (aborted_) {
+      return 0;
+    }
     if (score >= beta) {
       store(key, score, /*lower_bound=*/true);
       return score;
@@ -200,6 +234,20 @@ outcome outcome_after_move(solver& exact, const position& board, int column) {
   position next = board;
   next.play(column);
   return static_cast<outcome>(-static_cast<int>(exact.solve_outcome(next)));
+}
+
+std::optional<outcome> outcome_after_move(solver& exact, const position& board, int column,
+                                          const solve_limits& limits) {
+  if (board.is_winning_move(column)) {
+    return outcome::win;
+  }
+  position next = board;
+  next.play(column);
+  const auto found = exact.try_solve_outcome(next, limits);
+  if (!found) {
+    return std::nullopt;
+  }
+  return static_cast<outcome>(-static_cast<int>(*found));
 }
 
 }  // namespace grove::examples::connect4

@@ -62,8 +62,9 @@ class recording_client final : public llm::chat_client {
 /// Thread safety: async_chat may be called concurrently.
 class replaying_client final : public llm::chat_client {
  public:
-  /// Loads a cassette. Errors (agents::errc::cassette): the file cannot be
-  /// read, or a line is not a recording (the message names the line number).
+  /// Loads a cassette. Errors (agents::errc::cassette): the path is a
+  /// directory, the file cannot be read, it holds no recording, or a line is
+  /// not a recording (the message names the line number).
   [[nodiscard]] static grove::result<std::shared_ptr<replaying_client>> load(
       const std::string& path);
 

@@ -59,6 +59,9 @@ struct call_stats {
   /// Calls answered from an identical earlier call of the same request.
   std::uint64_t deduplicated = 0;
   std::uint64_t failed = 0;
+  /// HTTP attempts behind the successful calls, retries included (a call
+  /// answered after one 429 counts 2; offline and cached answers count 0).
+  std::uint64_t attempts = 0;
   std::uint64_t prompt_tokens = 0;
   std::uint64_t completion_tokens = 0;
   std::uint64_t total_tokens = 0;

@@ -19,13 +19,20 @@
 //     the score that starts near 0, where most positions lie); a weak solve
 //     only asks whether the result is a win, a draw or a loss (window [-1, 1]),
 //     which is much cheaper.
+//   - Early positions can take minutes to solve. try_solve_outcome() takes a
+//     deadline and a stop flag, checked every 1,024 positions; when either
+//     trips, the search unwinds without storing anything, so the table keeps
+//     only bounds of subtrees that were searched to the end.
 //
 // Reference: Pascal Pons, "Solving Connect Four" (blog series, 2016),
 // http://blog.gamesolver.org/ (the scoring convention and the techniques).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "connect4/connect4.hpp"
@@ -48,6 +55,15 @@ constexpr outcome outcome_of(int score) noexcept {
 /// Requires: position.is_over().
 int terminal_score(const position& board) noexcept;
 
+/// Bounds on one solve; the defaults bound nothing.
+struct solve_limits {
+  /// The solve gives up once this time has passed.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  /// The solve gives up once this reads true (for example, set by a Ctrl-C
+  /// handler). Null: no flag.
+  const std::atomic<bool>* stop = nullptr;
+};
+
 /// An exact alpha-beta solver with a transposition table.
 ///
 /// Owns its table (8 bytes per slot). The table survives between calls: its
@@ -67,6 +83,10 @@ class solver {
   /// Only the sign of the score: win, draw or loss for the player to move.
   outcome solve_outcome(const position& board);
 
+  /// Like solve_outcome(), within `limits`: nullopt when the deadline passed
+  /// or the stop flag was set before the answer was known.
+  std::optional<outcome> try_solve_outcome(const position& board, const solve_limits& limits);
+
   /// Positions searched since construction or the last reset().
   std::uint64_t nodes() const noexcept { return nodes_; }
 
@@ -79,9 +99,14 @@ class solver {
   void store(std::uint64_t key, int value, bool lower_bound) noexcept;
   std::size_t slot(std::uint64_t key) const noexcept;
 
+  bool limit_reached() noexcept;
+
   std::vector<std::uint64_t> table_;  // (key << 8) | (lower_bound << 7) | (value + 32); 0 = empty
   unsigned table_bits_;
   std::uint64_t nodes_ = 0;
+  // Set only during try_solve_outcome().
+  const solve_limits* limits_ = nullptr;
+  bool aborted_ = false;
 };
 
 /// The result, with perfect play afterwards, for the player to move in
@@ -89,5 +114,9 @@ class solver {
 /// win; otherwise the solver answers for the opponent and the sign flips.
 /// Requires: !board.is_over() and board.can_play(column).
 outcome outcome_after_move(solver& exact, const position& board, int column);
+
+/// Like outcome_after_move(), within `limits`: nullopt when the solver gave up.
+std::optional<outcome> outcome_after_move(solver& exact, const position& board, int column,
+                                          const solve_limits& limits);
 
 }  // namespace grove::examples::connect4
