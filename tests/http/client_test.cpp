@@ -732,6 +732,124 @@ TEST_CASE("client: 200 concurrent requests on one thread respect the connection 
   CHECK(server.peak_open_connections() > 1);
 }
 
+TEST_CASE("client: requests beyond max_total_connections wait in the client's queue", "[http]") {
+  // Evidence: with a cap of 3, never more than 3 transfers run (in_flight)
+  // or connections open (server side), the rest are counted as queued, and
+  // every request still gets its own answer.
+  fake_http_server server;
+  server.set_handler([](const grove::test::recorded_request& r) {
+    auto reply = responses::text(200, "echo " + r.target);
+    reply.stall_before_headers = 2ms;
+    return reply;
+  });
+  constexpr int count = 40;
+  constexpr std::size_t cap = 3;
+  run([&]() -> asio::awaitable<void> {
+    auto http = make_client(co_await asio::this_coro::executor,
+                            with([](auto& o) { o.max_total_connections = cap; }));
+    auto executor = co_await asio::this_coro::executor;
+    int done = 0;
+    int correct = 0;
+    for (int i = 0; i < count; ++i) {
+      asio::co_spawn(
+          executor,
+          [&, i]() -> asio::awaitable<void> {
+            auto target = "/item/" + std::to_string(i);
+            auto res = co_await http->async_request(get(server, target));
+            correct += (res && res->body == "echo " + target) ? 1 : 0;
+            ++done;
+          },
+          asio::detached);
+    }
+    std::size_t peak_running = 0;
+    std::size_t peak_queued = 0;
+    while (done < count) {
+      peak_running = std::max(peak_running, http->stats().in_flight);
+      peak_queued = std::max(peak_queued, http->stats().queued);
+      co_await asio::post(executor, asio::use_awaitable);
+    }
+    CHECK(correct == count);
+    CHECK(peak_running <= cap);
+    CHECK(peak_queued > 0);
+    CHECK(peak_queued <= count - cap);
+    CHECK(http->stats().queued == 0);
+    CHECK(http->stats().in_flight == 0);
+    co_await http->async_close();
+  });
+  CHECK(server.request_count() == count);
+  CHECK(server.peak_open_connections() <= cap);
+}
+
+TEST_CASE("client: a queued request times out or is cancelled without reaching the server",
+          "[http]") {
+  // One slot, held by a request the server stalls for 3 s. A queued request
+  // with a 100 ms total timeout fails with errc::timeout and a cancelled one
+  // with errc::cancelled, both while the first still waits; neither reaches
+  // the server, and the slot serves a later request.
+  fake_http_server server;
+  server.set_handler([](const grove::test::recorded_request& r) {
+    auto reply = responses::text(200, "done " + r.target);
+    if (r.target == "/slow") {
+      reply.stall_before_headers = 3s;
+    }
+    return reply;
+  });
+  run([&]() -> asio::awaitable<void> {
+    auto http = make_client(co_await asio::this_coro::executor,
+                            with([](auto& o) { o.max_total_connections = 1; }));
+    auto executor = co_await asio::this_coro::executor;
+    std::optional<grove::result<response>> slow;
+    std::optional<grove::result<response>> timed_out;
+    std::optional<grove::result<response>> cancelled;
+    asio::co_spawn(
+        executor,
+        [&]() -> asio::awaitable<void> {
+          slow = co_await http->async_request(get(server, "/slow"));
+        },
+        asio::detached);
+    request short_wait = get(server, "/short");
+    short_wait.timeout = 100ms;
+    asio::co_spawn(
+        executor,
+        [&, req = std::move(short_wait)]() mutable -> asio::awaitable<void> {
+          timed_out = co_await http->async_request(std::move(req));
+        },
+        asio::detached);
+    asio::cancellation_signal signal;
+    asio::co_spawn(
+        executor,
+        [&]() -> asio::awaitable<void> {
+          cancelled = co_await http->async_request(get(server, "/cancelled"));
+        },
+        asio::bind_cancellation_slot(signal.slot(), asio::detached));
+
+    while (http->stats().queued < 2) {
+      co_await sleep_for(1ms);
+    }
+    CHECK(http->stats().in_flight == 1);
+    signal.emit(asio::cancellation_type::terminal);
+    while (!timed_out || !cancelled) {
+      co_await sleep_for(5ms);
+    }
+    CHECK_FALSE(slow.has_value());
+    CHECK(code_of(*cancelled) == errc::cancelled);
+    CHECK(code_of(*timed_out) == errc::timeout);
+    CHECK(timed_out->error().message.find("waiting for a free connection") != std::string::npos);
+    CHECK(http->stats().queued == 0);
+
+    while (!slow) {
+      co_await sleep_for(5ms);
+    }
+    REQUIRE(*slow);
+    CHECK((*slow)->body == "done /slow");
+    auto after = co_await http->async_request(get(server, "/after"));
+    REQUIRE(after);
+    CHECK(after->body == "done /after");
+    co_await http->async_close();
+  });
+  CHECK(server.request_count() == 2);
+}
+
 TEST_CASE("client: close completes pending requests and refuses new ones", "[http]") {
   fake_http_server server;
   server.set_default(fault([](auto& r) { r.stall_before_headers = 30s; }));
