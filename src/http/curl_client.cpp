@@ -255,8 +255,12 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     // The header lists of requests without header fields, shared by their
     // transfers instead of being built for each one.
     bare_headers_ = curl_slist_append(nullptr, "Expect:");
-    body_headers_ = curl_slist_append(curl_slist_append(nullptr, "Content-Type:"), "Expect:");
+    curl_slist* content_type = curl_slist_append(nullptr, "Content-Type:");
+    body_headers_ = content_type != nullptr ? curl_slist_append(content_type, "Expect:") : nullptr;
     if (bare_headers_ == nullptr || body_headers_ == nullptr) {
+      if (body_headers_ == nullptr) {
+        curl_slist_free_all(content_type);  // the second append failed and kept the list
+      }
       free_shared_headers();
       curl_multi_cleanup(multi_);
       throw std::runtime_error("out of memory building the default header lists");
