@@ -16,10 +16,10 @@ GROVE_BUILD_PACKAGES=(
 )
 
 # Further packages the test command needs: formatting, the fuzz build, real peers
-# (redis-server; Node.js for the s3rver S3 server).
+# (redis-server; Node.js for the s3rver S3 server; nghttpd for HTTP/2 over TLS).
 GROVE_TEST_PACKAGES=(
   clang-format clang-tidy clang-14 libfuzzer-14-dev libclang-rt-14-dev curl
-  redis-server nodejs
+  redis-server nodejs nghttp2-server
 )
 
 log() { printf '\n==> %s\n' "$*"; }

@@ -31,6 +31,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -193,17 +194,21 @@ struct transfer {
   std::uint64_t id = 0;
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
+  bool shared_header_list = false;  // header_list belongs to the client (not freed here)
   request req;
   response res;
   std::size_t max_bytes = 0;
   std::size_t header_bytes = 0;
   bool added = false;      // the easy handle is in the multi handle
   bool streaming = false;  // body goes to req.on_body
+  bool limited = false;    // counts toward the cap on running transfers (cannot multiplex)
+  bool queued = false;     // waiting in the client's queue for a free slot
   std::optional<errc> abort_code;
   std::string abort_message;
   char error_buffer[CURL_ERROR_SIZE] = {};
   milliseconds idle_timeout{0};
-  std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point started;  // accepted by the client (queue time included)
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // of the total timeout
   std::chrono::steady_clock::time_point last_activity;
   std::unique_ptr<asio::steady_timer> idle_timer;
   completion_handler handler;
@@ -211,7 +216,7 @@ struct transfer {
   asio::any_io_executor work;  // the handler's executor, with outstanding work
 
   ~transfer() {
-    if (header_list != nullptr) {
+    if (header_list != nullptr && !shared_header_list) {
       curl_slist_free_all(header_list);
     }
     if (easy != nullptr) {
@@ -225,7 +230,9 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
   curl_client(asio::any_io_executor executor, client_options options)
       : strand_(asio::make_strand(std::move(executor))),
         options_(std::move(options)),
-        timer_(strand_) {
+        timer_(strand_),
+        queue_timer_(strand_),
+        slot_limit_(options_.max_total_connections) {
     global_init();
     multi_ = curl_multi_init();
     if (multi_ == nullptr) {
@@ -244,13 +251,30 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
                         static_cast<long>(options_.max_idle_connections));
     }
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+
+    // The header lists of requests without header fields, shared by their
+    // transfers instead of being built for each one.
+    bare_headers_ = curl_slist_append(nullptr, "Expect:");
+    curl_slist* content_type = curl_slist_append(nullptr, "Content-Type:");
+    body_headers_ = content_type != nullptr ? curl_slist_append(content_type, "Expect:") : nullptr;
+    if (bare_headers_ == nullptr || body_headers_ == nullptr) {
+      if (body_headers_ == nullptr) {
+        curl_slist_free_all(content_type);  // the second append failed and kept the list
+      }
+      free_shared_headers();
+      curl_multi_cleanup(multi_);
+      throw std::runtime_error("out of memory building the default header lists");
+    }
   }
 
   curl_client(const curl_client&) = delete;
   curl_client& operator=(const curl_client&) = delete;
 
   // Requires: no other thread uses the client (it is the last reference).
-  ~curl_client() override { close_now(); }
+  ~curl_client() override {
+    close_now();
+    free_shared_headers();
+  }
 
   asio::awaitable<result<response>> async_request(request req) override {
     return asio::async_initiate<const asio::use_awaitable_t<>&, void(result<response>)>(
@@ -299,6 +323,7 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     s.requests_cancelled = cancelled_.load(std::memory_order_relaxed);
     s.connections_opened = connections_.load(std::memory_order_relaxed);
     s.in_flight = in_flight_.load(std::memory_order_relaxed);
+    s.queued = queued_.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -408,7 +433,8 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
   }
 
   // Sets every option of the easy handle; false when libcurl refused one.
-  bool configure(transfer& t) {
+  // `total` is what is left of the total timeout (0: no limit).
+  bool configure(transfer& t, milliseconds total) {
     CURL* e = t.easy;
     const request& req = t.req;
     bool ok = true;
@@ -450,14 +476,19 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
         t.header_list = next;
       }
     };
-    for (const header_field& field : req.headers) {
-      append(field.value.empty() ? field.name + ";" : field.name + ": " + field.value);
-    }
-    if (!req.body.empty() && !req.headers.contains("content-type")) {
-      append("Content-Type:");
-    }
-    if (!req.headers.contains("expect")) {
-      append("Expect:");
+    if (req.headers.empty()) {
+      t.header_list = req.body.empty() ? bare_headers_ : body_headers_;
+      t.shared_header_list = true;
+    } else {
+      for (const header_field& field : req.headers) {
+        append(field.value.empty() ? field.name + ";" : field.name + ": " + field.value);
+      }
+      if (!req.body.empty() && !req.headers.contains("content-type")) {
+        append("Content-Type:");
+      }
+      if (!req.headers.contains("expect")) {
+        append("Expect:");
+      }
     }
     set(CURLOPT_HTTPHEADER, t.header_list);
     if (!options_.user_agent.empty() && !req.headers.contains("user-agent")) {
@@ -479,7 +510,6 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
 
     // Limits and timeouts.
     milliseconds connect = req.connect_timeout.value_or(options_.connect_timeout);
-    milliseconds total = req.timeout.value_or(options_.timeout);
     set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
     set(CURLOPT_TIMEOUT_MS, static_cast<long>(total.count()));
     set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.max_bytes));
@@ -507,6 +537,8 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     return ok;
   }
 
+  // Accepts a transfer: checks it, then starts it, or queues it when it
+  // cannot multiplex and slot_limit_ such transfers already run.
   void begin(std::unique_ptr<transfer> t) {
     if (closed_) {
       return complete(std::move(t), fail(errc::closed, "the HTTP client is closed"));
@@ -517,26 +549,131 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
 
     t->max_bytes = t->req.max_response_bytes.value_or(options_.max_response_bytes);
     t->idle_timeout = t->req.idle_timeout.value_or(options_.idle_timeout);
-    t->easy = take_easy_handle();
-    if (t->easy == nullptr || !configure(*t)) {
-      return complete(std::move(t), fail(errc::other, "libcurl refused the transfer options",
-                                         redacted_url(t->req.url)));
+    t->started = std::chrono::steady_clock::now();
+    if (milliseconds total = t->req.timeout.value_or(options_.timeout); total.count() > 0) {
+      t->deadline = t->started + total;
     }
-    if (CURLMcode added = curl_multi_add_handle(multi_, t->easy); added != CURLM_OK) {
-      return complete(std::move(t),
-                      fail(errc::other, curl_multi_strerror(added), redacted_url(t->req.url)));
+    t->limited = slot_limit_ > 0 && !(options_.http2 && t->req.url.compare(0, 8, "https://") == 0);
+    transfer& accepted = *t;
+    transfers_.emplace(accepted.id, std::move(t));
+    if (accepted.limited && limited_running_ >= slot_limit_) {
+      accepted.queued = true;
+      queued_.fetch_add(1, std::memory_order_relaxed);
+      waiting_.push_back(accepted.id);
+      if (accepted.deadline) {
+        watch_queue_deadline(*accepted.deadline);
+      }
+      return;
+    }
+    start(accepted);
+  }
+
+  // Hands an accepted transfer to libcurl. On failure the transfer is
+  // completed (and `t` destroyed).
+  void start(transfer& t) {
+    const std::uint64_t id = t.id;
+    milliseconds remaining{0};
+    if (t.deadline) {
+      remaining =
+          std::chrono::duration_cast<milliseconds>(*t.deadline - std::chrono::steady_clock::now());
+      if (remaining.count() <= 0) {
+        return abort(id, errc::timeout, queue_timeout_message(t));
+      }
+    }
+    t.easy = take_easy_handle();
+    if (t.easy == nullptr || !configure(t, remaining)) {
+      return abort(id, errc::other, "libcurl refused the transfer options");
+    }
+    if (CURLMcode added = curl_multi_add_handle(multi_, t.easy); added != CURLM_OK) {
+      return abort(id, errc::other, curl_multi_strerror(added));
     }
 
-    t->started = t->last_activity = std::chrono::steady_clock::now();
-    if (t->idle_timeout.count() > 0) {
-      t->idle_timer = std::make_unique<asio::steady_timer>(strand_);
-      arm_idle_timer(*t, t->idle_timeout);
+    t.added = true;
+    t.last_activity = std::chrono::steady_clock::now();
+    if (t.idle_timeout.count() > 0) {
+      t.idle_timer = std::make_unique<asio::steady_timer>(strand_);
+      arm_idle_timer(t, t.idle_timeout);
+    }
+    if (t.limited) {
+      ++limited_running_;
     }
     started_.fetch_add(1, std::memory_order_relaxed);
     in_flight_.fetch_add(1, std::memory_order_relaxed);
-    t->added = true;
-    std::uint64_t id = t->id;
-    transfers_.emplace(id, std::move(t));
+  }
+
+  std::string queue_timeout_message(const transfer& t) const {
+    auto waited =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t.started);
+    return "timed out after " + std::to_string(waited.count()) +
+           " ms waiting for a free connection (max_total_connections = " +
+           std::to_string(slot_limit_) + ")";
+  }
+
+  // Starts queued transfers, oldest first, while slots are free. Ids of
+  // transfers that ended while queued (cancelled, timed out) are skipped.
+  void fill_slots() {
+    if (filling_) {
+      return;  // a start that failed completed its transfer from inside this loop
+    }
+    filling_ = true;
+    while (!closed_ && limited_running_ < slot_limit_ && !waiting_.empty()) {
+      const std::uint64_t id = waiting_.front();
+      waiting_.pop_front();
+      auto it = transfers_.find(id);
+      if (it == transfers_.end() || !it->second->queued) {
+        continue;
+      }
+      it->second->queued = false;
+      queued_.fetch_sub(1, std::memory_order_relaxed);
+      start(*it->second);
+    }
+    filling_ = false;
+  }
+
+  // One timer serves the total timeouts of every queued transfer: it is armed
+  // for the earliest deadline and re-armed only when an earlier one arrives
+  // (FIFO order with equal timeouts makes that rare).
+  void watch_queue_deadline(std::chrono::steady_clock::time_point at) {
+    if (queue_timer_armed_ && queue_timer_.expiry() <= at) {
+      return;
+    }
+    queue_timer_armed_ = true;
+    queue_timer_.expires_at(at);  // aborts a pending wait, whose handler then does nothing
+    queue_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      if (ec) {
+        return;
+      }
+      if (auto self = weak.lock()) {
+        self->expire_queued();
+      }
+    });
+  }
+
+  // Fails the queued transfers whose total timeout passed; re-arms for the next.
+  void expire_queued() {
+    queue_timer_armed_ = false;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::uint64_t> expired;
+    std::optional<std::chrono::steady_clock::time_point> next;
+    for (std::uint64_t id : waiting_) {
+      auto it = transfers_.find(id);
+      if (it == transfers_.end() || !it->second->queued || !it->second->deadline) {
+        continue;
+      }
+      const auto deadline = *it->second->deadline;
+      if (deadline <= now) {
+        expired.push_back(id);
+      } else if (!next || deadline < *next) {
+        next = deadline;
+      }
+    }
+    for (std::uint64_t id : expired) {
+      auto it = transfers_.find(id);
+      abort(id, errc::timeout, queue_timeout_message(*it->second));
+    }
+    if (next && !closed_) {
+      watch_queue_deadline(*next);
+    }
   }
 
   // Easy handles are reused through curl_easy_reset: a fresh curl_easy_init
@@ -599,10 +736,19 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
   // mid-transfer, so no half-read connection returns to the pool), frees the
   // handle, and posts the completion to the awaiting operation's executor.
   void complete(std::unique_ptr<transfer> t, result<response> outcome) {
+    bool freed_slot = false;
     if (t->added) {
       curl_multi_remove_handle(multi_, t->easy);
       t->added = false;
       in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      if (t->limited) {
+        --limited_running_;
+        freed_slot = true;
+      }
+    }
+    if (t->queued) {
+      t->queued = false;  // its id stays in waiting_ and is skipped there
+      queued_.fetch_sub(1, std::memory_order_relaxed);
     }
     if (t->idle_timer) {
       t->idle_timer->cancel();
@@ -629,6 +775,9 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
       }
       std::move(handler)(std::move(outcome));
     });
+    if (freed_slot) {
+      fill_slots();
+    }
   }
 
   void log_outcome(const transfer& t, const result<response>& outcome) const {
@@ -736,6 +885,12 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
     process_done();
   }
 
+  void free_shared_headers() {
+    curl_slist_free_all(bare_headers_);
+    curl_slist_free_all(body_headers_);
+    bare_headers_ = body_headers_ = nullptr;
+  }
+
   void close_now() {
     if (closed_) {
       return;
@@ -752,6 +907,8 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
       complete(std::move(t), fail(errc::closed, "the HTTP client was closed", std::move(url)));
     }
     timer_.cancel();
+    queue_timer_.cancel();
+    waiting_.clear();
     if (multi_ != nullptr) {
       curl_multi_cleanup(multi_);  // closes pooled connections through on_close_socket
       multi_ = nullptr;
@@ -1051,6 +1208,19 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
   std::unordered_map<std::uint64_t, std::unique_ptr<transfer>> transfers_;
   std::vector<CURL*> idle_easy_;  // reset handles ready for reuse (see take_easy_handle)
 
+  // The client's own queue. Transfers that cannot multiplex (everything but
+  // HTTP/2 over TLS) run at most slot_limit_ at once; the others wait here
+  // rather than in libcurl's pending list, whose upkeep grows with its length.
+  asio::steady_timer queue_timer_;  // the earliest total timeout of a queued transfer
+  bool queue_timer_armed_ = false;
+  std::size_t slot_limit_ = 0;       // max_total_connections; 0: no queue
+  std::size_t limited_running_ = 0;  // running transfers with `limited` set
+  std::deque<std::uint64_t> waiting_;
+  bool filling_ = false;  // fill_slots() is on the stack
+
+  curl_slist* bare_headers_ = nullptr;  // "Expect:" for requests without fields or body
+  curl_slist* body_headers_ = nullptr;  // "Content-Type:", "Expect:" with a body
+
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<std::uint64_t> started_{0};
   std::atomic<std::uint64_t> succeeded_{0};
@@ -1058,6 +1228,7 @@ class curl_client final : public client, public std::enable_shared_from_this<cur
   std::atomic<std::uint64_t> cancelled_{0};
   std::atomic<std::uint64_t> connections_{0};
   std::atomic<std::size_t> in_flight_{0};
+  std::atomic<std::size_t> queued_{0};
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The Anthropic Messages wire format (see grove/llm/wire.hpp).
 
+#include <algorithm>
 #include <utility>
 
 #include "grove/llm/wire.hpp"
@@ -8,6 +9,9 @@
 namespace grove::llm::wire {
 namespace {
 
+using detail::count_or_zero;
+using detail::find;
+using detail::string_or_empty;
 using nlohmann::json;
 
 // Added to the system prompt in JSON mode: the Messages API has no
@@ -31,24 +35,6 @@ finish_reason map_stop(std::string_view raw) {
   return finish_reason::other;
 }
 
-const json* find(const json& object, const char* key) {
-  if (!object.is_object()) {
-    return nullptr;
-  }
-  const auto it = object.find(key);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string string_or_empty(const json& object, const char* key) {
-  const json* value = find(object, key);
-  return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
-}
-
-std::uint64_t count_or_zero(const json& object, const char* key) {
-  const json* value = find(object, key);
-  return value != nullptr && value->is_number_unsigned() ? value->get<std::uint64_t>() : 0;
-}
-
 std::optional<std::int64_t> index_of(const json& event) {
   const json* index = find(event, "index");
   if (index == nullptr || !index->is_number_integer()) {
@@ -67,6 +53,21 @@ std::uint64_t input_tokens(const json& u) {
 grove::error shape_error(std::string what) {
   return detail::make_error(errc::invalid_response,
                             "anthropic: unexpected response shape: " + what);
+}
+
+// Whether a content array holds a block that answers: text or tool_use.
+bool has_answer_block(const json& content) {
+  return std::any_of(content.begin(), content.end(), [](const json& block) {
+    const std::string type = string_or_empty(block, "type");
+    return type == "text" || type == "tool_use";
+  });
+}
+
+// The message for content blocks none of which answers (only thinking, say).
+std::string no_answer_text(std::size_t blocks) {
+  return "content has " + std::to_string(blocks) +
+         " block(s) but no text or tool_use block: the response carries no answer (an empty "
+         "answer is an empty content array or a text block with \"\")";
 }
 
 json schema_or_empty(const json& parameters) {
@@ -194,6 +195,9 @@ result<chat_response> decode_anthropic_response(std::string_view body) {
     }
     // Other block types (thinking, redacted_thinking, server tool results)
     // are not part of the answer text.
+  }
+  if (!content->empty() && !has_answer_block(*content)) {
+    return fail(shape_error(no_answer_text(content->size())));
   }
   response.raw_finish_reason = string_or_empty(doc, "stop_reason");
   response.finish_reason = map_stop(response.raw_finish_reason);
@@ -327,6 +331,12 @@ result<chat_response> anthropic_stream_decoder::finish() {
     return fail(detail::make_error(
         errc::invalid_response,
         "anthropic: stream ended before message_stop; the answer is incomplete"));
+  }
+  const bool answered = std::any_of(blocks_.begin(), blocks_.end(), [](const auto& entry) {
+    return entry.second.type == "text" || entry.second.type == "tool_use";
+  });
+  if (!blocks_.empty() && !answered) {
+    return fail(shape_error(no_answer_text(blocks_.size())));
   }
   chat_response out = std::move(response_);
   out.provider = "anthropic";

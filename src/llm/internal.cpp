@@ -4,6 +4,24 @@
 
 namespace grove::llm::detail {
 
+const nlohmann::json* find(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) {
+    return nullptr;
+  }
+  const auto it = object.find(key);
+  return it == object.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string string_or_empty(const nlohmann::json& object, const char* key) {
+  const nlohmann::json* value = find(object, key);
+  return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
+}
+
+std::uint64_t count_or_zero(const nlohmann::json& object, const char* key) {
+  const nlohmann::json* value = find(object, key);
+  return value != nullptr && value->is_number_unsigned() ? value->get<std::uint64_t>() : 0;
+}
+
 grove::error make_error(errc code, std::string message) {
   return grove::error{code, std::move(message), std::string(to_identifier(code))};
 }

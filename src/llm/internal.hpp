@@ -1,6 +1,7 @@
 // Helpers shared by the LLM sources; not installed, not part of the API.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,19 @@
 #include "grove/llm/errc.hpp"
 
 namespace grove::llm::detail {
+
+/// The member `key` of `object`, or null when `object` is not an object, has
+/// no such member, or the member is JSON null. The pointer is valid while
+/// `object` is neither modified nor destroyed.
+const nlohmann::json* find(const nlohmann::json& object, const char* key);
+
+/// The string member `key` of `object`, or "" when it is absent, null or not
+/// a string.
+std::string string_or_empty(const nlohmann::json& object, const char* key);
+
+/// The unsigned integer member `key` of `object` (a token count), or 0 when
+/// it is absent, null, negative or not an integer.
+std::uint64_t count_or_zero(const nlohmann::json& object, const char* key);
 
 /// An error whose context is the code's stable identifier ("grove.llm.x").
 grove::error make_error(errc code, std::string message);

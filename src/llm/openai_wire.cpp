@@ -8,6 +8,9 @@
 namespace grove::llm::wire {
 namespace {
 
+using detail::count_or_zero;
+using detail::find;
+using detail::string_or_empty;
 using nlohmann::json;
 
 finish_reason map_finish(std::string_view raw) {
@@ -53,22 +56,17 @@ json encode_message(const message& m) {
   return out;
 }
 
-const json* find(const json& object, const char* key) {
-  if (!object.is_object()) {
-    return nullptr;
-  }
-  const auto it = object.find(key);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
+// Whether a response whose content was null or absent still answers: with
+// tool calls, or with a refusal or content filter in place of the text.
+bool has_answer(const chat_response& response) {
+  return !response.tool_calls.empty() || response.finish_reason == finish_reason::content_filter;
 }
 
-std::string string_or_empty(const json& object, const char* key) {
-  const json* value = find(object, key);
-  return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
-}
-
-std::uint64_t count_or_zero(const json& object, const char* key) {
-  const json* value = find(object, key);
-  return value != nullptr && value->is_number_unsigned() ? value->get<std::uint64_t>() : 0;
+// The message for a response that carries no answer at all.
+std::string no_answer_text(std::string_view where, const chat_response& response) {
+  return std::string(where) + " is null or absent and there are no tool_calls (finish_reason '" +
+         response.raw_finish_reason +
+         "'): the response carries no answer (an empty answer is the string \"\")";
 }
 
 // OpenAI usage -> grove usage; false when the object is not there.
@@ -168,7 +166,8 @@ result<chat_response> decode_openai_response(std::string_view body) {
   response.provider = "openai";
   response.id = string_or_empty(doc, "id");
   response.model = string_or_empty(doc, "model");
-  if (const json* content = find(*msg, "content")) {
+  const json* content = find(*msg, "content");
+  if (content != nullptr) {
     if (!content->is_string()) {
       return fail(shape_error("choices[0].message.content is not a string"));
     }
@@ -204,6 +203,9 @@ result<chat_response> decode_openai_response(std::string_view body) {
   if (response.text.empty() && !refusal.empty()) {
     response.text = refusal;
     response.finish_reason = finish_reason::content_filter;
+  }
+  if (content == nullptr && !has_answer(response)) {
+    return fail(shape_error(no_answer_text("choices[0].message.content", response)));
   }
   if (!read_usage(doc, response.usage)) {
     response.usage.estimated = true;
@@ -264,6 +266,7 @@ result<std::string> openai_stream_decoder::on_event(std::string_view data) {
           return fail(shape_error("delta.content is not a string"));
         }
         text += content->get<std::string>();
+        content_seen_ = true;
       }
       refusal_ += string_or_empty(*delta, "refusal");
       if (const json* calls = find(*delta, "tool_calls")) {
@@ -314,6 +317,9 @@ result<chat_response> openai_stream_decoder::finish() {
   if (out.text.empty() && !refusal_.empty()) {
     out.text = refusal_;
     out.finish_reason = finish_reason::content_filter;
+  }
+  if (!content_seen_ && !has_answer(out)) {
+    return fail(shape_error(no_answer_text("stream delta.content", out)));
   }
   if (!usage_seen_) {
     out.usage = usage{};

@@ -270,6 +270,34 @@ TEST_CASE("wire: OpenAI whole responses", "[llm]") {
     CHECK(error_in_200.error().code == llm::errc::invalid_response);
     CHECK(error_in_200.error().message.find("model crashed") != std::string::npos);
   }
+  SECTION("null content without tool calls is no answer; an empty string is an empty answer") {
+    for (std::string_view body :
+         {R"({"choices": [{"message": {"role": "assistant", "content": null},
+              "finish_reason": "stop"}]})",
+          R"({"choices": [{"message": {"role": "assistant"}, "finish_reason": "length"}]})"}) {
+      auto r = wire::decode_openai_response(body);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == llm::errc::invalid_response);
+      CHECK(r.error().message.find("no answer") != std::string::npos);
+      CHECK(r.error().message.find("content is null or absent") != std::string::npos);
+    }
+    auto empty = wire::decode_openai_response(
+        R"({"choices": [{"message": {"content": ""}, "finish_reason": "stop"}]})");
+    REQUIRE(empty);
+    CHECK(empty->text.empty());
+    CHECK(empty->finish_reason == llm::finish_reason::stop);
+
+    // A content filter or a refusal stands in for the missing text.
+    auto filtered = wire::decode_openai_response(
+        R"({"choices": [{"message": {"content": null}, "finish_reason": "content_filter"}]})");
+    REQUIRE(filtered);
+    CHECK(filtered->finish_reason == llm::finish_reason::content_filter);
+    auto refused = wire::decode_openai_response(
+        R"({"choices": [{"message": {"content": null, "refusal": "I can't help with that."},
+            "finish_reason": "stop"}]})");
+    REQUIRE(refused);
+    CHECK(refused->text == "I can't help with that.");
+  }
 }
 
 TEST_CASE("wire: Anthropic whole responses", "[llm]") {
@@ -298,6 +326,23 @@ TEST_CASE("wire: Anthropic whole responses", "[llm]") {
   auto no_content = wire::decode_anthropic_response(R"({"type": "message"})");
   REQUIRE_FALSE(no_content);
   CHECK(no_content.error().code == llm::errc::invalid_response);
+
+  // Blocks but none that answers (only thinking) is no answer; an empty
+  // content array or an empty text block is a valid, empty answer.
+  auto thinking_only = wire::decode_anthropic_response(
+      R"({"type": "message", "content": [{"type": "thinking", "thinking": "hmm",
+          "signature": "s"}], "stop_reason": "max_tokens"})");
+  REQUIRE_FALSE(thinking_only);
+  CHECK(thinking_only.error().code == llm::errc::invalid_response);
+  CHECK(thinking_only.error().message.find("no text or tool_use block") != std::string::npos);
+  for (std::string_view body : {R"({"type": "message", "content": [], "stop_reason": "end_turn"})",
+                                R"({"type": "message", "content": [{"type": "text", "text": ""}],
+            "stop_reason": "end_turn"})"}) {
+    auto empty = wire::decode_anthropic_response(body);
+    REQUIRE(empty);
+    CHECK(empty->text.empty());
+    CHECK(empty->tool_calls.empty());
+  }
 }
 
 TEST_CASE("wire: recorded OpenAI streams, whole and byte by byte", "[llm]") {
@@ -350,6 +395,24 @@ TEST_CASE("wire: recorded OpenAI streams, whole and byte by byte", "[llm]") {
     REQUIRE_FALSE(d.response);
     CHECK(d.response.error().code == llm::errc::invalid_response);
     CHECK_FALSE(d.deltas.empty());
+  }
+  SECTION("a complete stream that never carried content nor tool calls is no answer") {
+    auto d = decode_checked<wire::openai_stream_decoder>(
+        "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\n"
+        "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},"
+        "\"finish_reason\":\"stop\"}]}\n\n"
+        "data: [DONE]\n\n");
+    REQUIRE_FALSE(d.response);
+    CHECK(d.response.error().code == llm::errc::invalid_response);
+    CHECK(d.response.error().message.find("no answer") != std::string::npos);
+
+    auto empty = decode_checked<wire::openai_stream_decoder>(
+        "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"}}]}\n\n"
+        "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},"
+        "\"finish_reason\":\"stop\"}]}\n\n"
+        "data: [DONE]\n\n");
+    REQUIRE(empty.response);
+    CHECK(empty.response->text.empty());
   }
   SECTION("truncated JSON in an event") {
     auto d = decode_checked<wire::openai_stream_decoder>(
@@ -431,6 +494,18 @@ TEST_CASE("wire: recorded Anthropic streams, whole and byte by byte", "[llm]") {
     auto d = decode_checked<wire::anthropic_stream_decoder>(stream);
     REQUIRE_FALSE(d.response);
     CHECK(d.response.error().code == llm::errc::invalid_response);
+  }
+  SECTION("a stream whose only block is thinking carries no answer") {
+    auto d = decode_checked<wire::anthropic_stream_decoder>(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\","
+        "\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n"
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+        "\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n"
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+    REQUIRE_FALSE(d.response);
+    CHECK(d.response.error().code == llm::errc::invalid_response);
+    CHECK(d.response.error().message.find("no text or tool_use block") != std::string::npos);
   }
   SECTION("events out of order") {
     auto d = decode_checked<wire::anthropic_stream_decoder>(

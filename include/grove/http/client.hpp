@@ -47,6 +47,7 @@ struct client_stats {
   std::uint64_t requests_cancelled = 0;  ///< of the failed: cancelled by the caller
   std::uint64_t connections_opened = 0;  ///< sockets opened (reuse keeps this low)
   std::size_t in_flight = 0;             ///< transfers currently running
+  std::size_t queued = 0;                ///< transfers waiting for a slot (see client_options)
 };
 
 /// An asynchronous HTTP client.
@@ -96,7 +97,11 @@ struct client_options {
   std::size_t max_connections_per_host = 16;
 
   /// Most connections open at once in total (CURLMOPT_MAX_TOTAL_CONNECTIONS).
-  /// 0 means no limit. Default 256.
+  /// It also caps the transfers that cannot multiplex (all but HTTP/2 over
+  /// TLS) running at once: further requests wait in the client's own queue,
+  /// oldest first, and their total timeout runs while they wait (a request
+  /// whose timeout passes in the queue fails with errc::timeout).
+  /// 0 means no limit and no queue. Default 256.
   std::size_t max_total_connections = 256;
 
   /// Idle connections kept for reuse (CURLMOPT_MAXCONNECTS). 0 lets libcurl

@@ -55,7 +55,10 @@ nlohmann::json encode_openai_request(
 
 /// Decodes a complete (non-streaming) Chat Completions body.
 /// Errors: invalid_response for non-JSON, a wrong shape, an error object
-/// (classified like a 200-with-error body) or tool arguments that are not JSON.
+/// (classified like a 200-with-error body), tool arguments that are not JSON,
+/// or no answer at all: message.content null or absent with no tool_calls,
+/// no refusal and no content_filter finish. An empty string content is a
+/// valid, empty answer (text "").
 /// Usage missing from the body leaves zeros with usage.estimated set.
 result<chat_response> decode_openai_response(std::string_view body);
 
@@ -73,6 +76,9 @@ class openai_stream_decoder {
   /// Call when the body ended cleanly. The stream is complete when `[DONE]`
   /// arrived or the choice carried a finish_reason (some compatible servers
   /// omit `[DONE]`); otherwise invalid_response ("stream ended early").
+  /// A complete stream that never carried delta.content (not even "") nor
+  /// tool calls, a refusal or a content_filter finish is invalid_response
+  /// too, as for decode_openai_response().
   result<chat_response> finish();
 
  private:
@@ -87,6 +93,7 @@ class openai_stream_decoder {
   bool done_ = false;
   bool finished_choice_ = false;
   bool usage_seen_ = false;
+  bool content_seen_ = false;  // a delta.content string arrived (even "")
 };
 
 // --- Anthropic Messages ----------------------------------------------------
@@ -101,7 +108,10 @@ result<nlohmann::json> encode_anthropic_request(const chat_request& request, std
                                                 std::uint32_t default_max_tokens, bool stream);
 
 /// Decodes a complete (non-streaming) Messages body. Errors as for
-/// decode_openai_response.
+/// decode_openai_response; "no answer" here means content blocks of which
+/// none is `text` or `tool_use` (only thinking blocks, for example). An empty
+/// content array is a valid, empty answer: the API documents it (stop_reason
+/// end_turn with nothing to add, e.g. after an assistant prefill).
 result<chat_response> decode_anthropic_response(std::string_view body);
 
 /// Rebuilds a response from a Messages SSE stream, one event at a time.
@@ -116,7 +126,8 @@ class anthropic_stream_decoder {
   /// True once `message_stop` was seen.
   bool done() const noexcept { return done_; }
   /// Call when the body ended cleanly: the response, or invalid_response when
-  /// `message_stop` never arrived.
+  /// `message_stop` never arrived or when the stream had content blocks but
+  /// none of type text or tool_use (see decode_anthropic_response()).
   result<chat_response> finish();
 
  private:
