@@ -5,7 +5,22 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+// hnswlib 0.6.2 (Debian) reads past the end of a heap block when built with
+// its SSE code: in searchBaseLayer() (used by every addPoint) the prefetch of
+// the next neighbour evaluates *(datal + j + 1) for the last j as well, one
+// 4-byte id beyond the link list. For an upper layer that list is a malloc of
+// size_links_per_element_ * level + 1 bytes, so when a node's top list is
+// full the read leaves the block (ASan: heap-buffer-overflow at hnswalg.h:214,
+// reproduced with plain hnswlib, no resize, no deletes). Later hnswlib
+// releases guard the prefetch. NO_MANUAL_VECTORIZATION compiles hnswlib
+// without its SSE/AVX paths, prefetches included; the distance function that
+// those paths also supplied is inner_product_distance below.
+#define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -91,6 +106,46 @@ result<void> write_text_file(const fs::path& path, const std::string& text) {
   return {};
 }
 
+// hnswlib's inner-product distance, 1 - dot(a, b), over `*param` floats.
+// Four independent SSE accumulators (16 floats per step) keep the adds out of
+// one dependency chain; the tail is summed one value at a time.
+float inner_product_distance(const void* a_ptr, const void* b_ptr, const void* param) {
+  const auto* a = static_cast<const float*>(a_ptr);
+  const auto* b = static_cast<const float*>(b_ptr);
+  const std::size_t n = *static_cast<const std::size_t*>(param);
+  std::size_t i = 0;
+  float dot = 0.0f;
+#if defined(__SSE__)
+  __m128 s0 = _mm_setzero_ps();
+  __m128 s1 = _mm_setzero_ps();
+  __m128 s2 = _mm_setzero_ps();
+  __m128 s3 = _mm_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm_add_ps(s0, _mm_mul_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
+    s1 = _mm_add_ps(s1, _mm_mul_ps(_mm_loadu_ps(a + i + 4), _mm_loadu_ps(b + i + 4)));
+    s2 = _mm_add_ps(s2, _mm_mul_ps(_mm_loadu_ps(a + i + 8), _mm_loadu_ps(b + i + 8)));
+    s3 = _mm_add_ps(s3, _mm_mul_ps(_mm_loadu_ps(a + i + 12), _mm_loadu_ps(b + i + 12)));
+  }
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, _mm_add_ps(_mm_add_ps(s0, s1), _mm_add_ps(s2, s3)));
+  dot = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+#endif
+  for (; i < n; ++i) dot += a[i] * b[i];
+  return 1.0f - dot;
+}
+
+// The inner-product space handed to hnswlib (see the note at the include).
+class inner_product_space final : public hnswlib::SpaceInterface<float> {
+ public:
+  explicit inner_product_space(std::size_t dimension) : dimension_(dimension) {}
+  std::size_t get_data_size() override { return dimension_ * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return inner_product_distance; }
+  void* get_dist_func_param() override { return &dimension_; }
+
+ private:
+  std::size_t dimension_;
+};
+
 const char* metric_name(vector_metric metric) {
   return metric == vector_metric::cosine ? "cosine" : "inner_product";
 }
@@ -99,7 +154,7 @@ const char* metric_name(vector_metric metric) {
 
 struct hnsw_vector_store::impl {
   hnsw_vector_store_options options;
-  std::unique_ptr<hnswlib::InnerProductSpace> space;
+  std::unique_ptr<inner_product_space> space;
   std::map<std::string, namespace_index, std::less<>> spaces;
   std::uint64_t generation = 0;
   int lock_fd = -1;
@@ -193,7 +248,7 @@ result<std::unique_ptr<hnsw_vector_store>> hnsw_vector_store::open(
                   "hnsw_vector_store_options.dimension must be set (1-65536) to create an index",
                   dir.empty() ? std::string("(in memory)") : dir.string());
     }
-    state->space = std::make_unique<hnswlib::InnerProductSpace>(state->options.dimension);
+    state->space = std::make_unique<inner_product_space>(state->options.dimension);
   }
   if (state->options.logger) {
     std::size_t total = 0;
@@ -554,7 +609,7 @@ result<void> hnsw_vector_store::impl::load() {
   } catch (const nlohmann::json::exception& e) {
     return corrupt(std::string("manifest does not parse: ") + e.what(), manifest_path);
   }
-  space = std::make_unique<hnswlib::InnerProductSpace>(options.dimension);
+  space = std::make_unique<inner_product_space>(options.dimension);
 
   // 2. Every file must have the recorded size and checksum before hnswlib
   //    reads it: hnswlib trusts the counts in its header and would allocate
