@@ -22,12 +22,14 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -209,6 +211,9 @@ result<void> hnsw_vector_store_options::validate() const {
   if (ef_search < 1 || ef_search > 100'000) {
     add("ef_search must be 1-100000, got " + std::to_string(ef_search));
   }
+  if (insert_threads < 1 || insert_threads > 64) {
+    add("insert_threads must be 1-64, got " + std::to_string(insert_threads));
+  }
   if (!problems.empty()) {
     return fail(errc::invalid_argument, "invalid hnsw_vector_store_options: " + problems,
                 "hnsw_vector_store_options");
@@ -305,25 +310,66 @@ result<void> hnsw_vector_store::upsert(std::span<const vector_record> records,
                 "namespace \"" + std::string(name_space) + "\"");
   }
 
-  // 3. Insert or update each record in its slot.
-  std::vector<float> unit(dim);
+  // 3. A slot per record: an existing id keeps its own, a new one reuses a
+  //    deleted slot or takes the next. Ids are unique within the batch
+  //    (validate_records), so every record gets a different slot.
+  std::vector<std::size_t> slot_of_record(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) {
-    const vector_record& r = records[i];
-    for (std::size_t d = 0; d < dim; ++d) unit[d] = r.values[d] / norms[i];
-    std::size_t slot;
-    if (auto found = ns.slot_of.find(r.id); found != ns.slot_of.end()) {
-      slot = found->second;
+    if (auto found = ns.slot_of.find(records[i].id); found != ns.slot_of.end()) {
+      slot_of_record[i] = found->second;
     } else if (!ns.free_slots.empty()) {
-      slot = ns.free_slots.back();
+      slot_of_record[i] = ns.free_slots.back();
       ns.free_slots.pop_back();
     } else {
-      slot = ns.slots.size();
+      slot_of_record[i] = ns.slots.size();
       ns.slots.emplace_back();
     }
-    // addPoint on an existing slot (live or deleted) updates it in place.
-    ns.graph->addPoint(unit.data(), slot);
-    ns.slots[slot] = slot_record{r.id, norms[i], r.metadata, true};
-    ns.slot_of[r.id] = slot;
+  }
+
+  // 4. The vectors into the graph. addPoint on an existing slot (live or
+  //    deleted) updates it in place; hnswlib allows concurrent addPoint calls
+  //    on different labels, so several threads may share the batch.
+  std::atomic<std::size_t> next{0};
+  std::mutex failure_mutex;
+  std::string failure;
+  auto insert_some = [&] {
+    std::vector<float> unit(dim);
+    try {
+      for (std::size_t i = next++; i < records.size(); i = next++) {
+        for (std::size_t d = 0; d < dim; ++d) unit[d] = records[i].values[d] / norms[i];
+        ns.graph->addPoint(unit.data(), slot_of_record[i]);
+      }
+    } catch (const std::exception& e) {  // out of memory: hnswlib's only throw here
+      next = records.size();
+      std::lock_guard guard(failure_mutex);
+      failure = e.what();
+    }
+  };
+  const std::size_t threads =
+      std::min(impl_->options.insert_threads, std::max<std::size_t>(records.size() / 64, 1));
+  if (threads <= 1) {
+    insert_some();
+  } else {
+    std::vector<std::jthread> workers;
+    for (std::size_t t = 0; t < threads; ++t) workers.emplace_back(insert_some);
+  }
+
+  if (!failure.empty()) {
+    // Slots taken for new ids go back to the free list; vectors that did
+    // reach the graph stay there unlisted (queries skip slots not live) until
+    // the slot is reused.
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (!ns.slot_of.contains(records[i].id)) ns.free_slots.push_back(slot_of_record[i]);
+    }
+    return fail(errc::capacity_exceeded, "hnswlib could not insert: " + failure,
+                "namespace \"" + std::string(name_space) + "\"");
+  }
+
+  // 5. The bookkeeping.
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const std::size_t slot = slot_of_record[i];
+    ns.slots[slot] = slot_record{records[i].id, norms[i], records[i].metadata, true};
+    ns.slot_of[records[i].id] = slot;
   }
   return {};
 }
