@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "../runtime/options_check.hpp"
 #include "grove/storage/error.hpp"
 #include "grove/storage/sigv4.hpp"
 
@@ -198,25 +199,19 @@ struct hnsw_vector_store::impl {
 // ---------------------------------------------------------------------------
 
 result<void> hnsw_vector_store_options::validate() const {
-  std::string problems;
-  auto add = [&](const std::string& text) {
-    if (!problems.empty()) problems += "; ";
-    problems += text;
-  };
-  if (dimension > 65'536) add("dimension must be 0-65536, got " + std::to_string(dimension));
-  if (m < 2 || m > 128) add("m must be 2-128, got " + std::to_string(m));
-  if (ef_construction < m)
-    add("ef_construction must be >= m, got " + std::to_string(ef_construction));
-  if (initial_capacity < 1) add("initial_capacity must be >= 1");
-  if (ef_search < 1 || ef_search > 100'000) {
-    add("ef_search must be 1-100000, got " + std::to_string(ef_search));
-  }
-  if (insert_threads < 1 || insert_threads > 64) {
-    add("insert_threads must be 1-64, got " + std::to_string(insert_threads));
-  }
-  if (!problems.empty()) {
-    return fail(errc::invalid_argument, "invalid hnsw_vector_store_options: " + problems,
-                "hnsw_vector_store_options");
+  runtime::detail::options_check check("hnsw_vector_store_options");
+  check.require(dimension <= 65'536, "dimension",
+                "must be 0-65536, got " + std::to_string(dimension));
+  check.require(m >= 2 && m <= 128, "m", "must be 2-128, got " + std::to_string(m));
+  check.require(ef_construction >= m, "ef_construction",
+                "must be >= m, got " + std::to_string(ef_construction));
+  check.require(initial_capacity >= 1, "initial_capacity", "must be >= 1");
+  check.require(ef_search >= 1 && ef_search <= 100'000, "ef_search",
+                "must be 1-100000, got " + std::to_string(ef_search));
+  check.require(insert_threads >= 1 && insert_threads <= 64, "insert_threads",
+                "must be 1-64, got " + std::to_string(insert_threads));
+  if (auto ok = check.finish(); !ok) {
+    return fail(errc::invalid_argument, ok.error().message, "hnsw_vector_store_options");
   }
   return {};
 }
