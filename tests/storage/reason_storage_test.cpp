@@ -1,7 +1,8 @@
 // Retrieval and artifacts of grove-reason (examples/reason/reason_storage.hpp)
 // end to end: grove-index's indexing code, the embedded store, the
 // store_retriever, the pipeline on the offline provider, and the artifact
-// stores (a directory and s3rver).
+// stores (a directory and s3rver). Compiled when the example is built.
+#if defined(GROVE_HAVE_REASON_APP)
 #include "reason_storage.hpp"
 
 #include <catch2/catch.hpp>
@@ -331,3 +332,5 @@ TEST_CASE("grove-reason --artifacts s3://bucket/prefix: against s3rver", "[stora
     CHECK_FALSE(grove::reason::artifact_writer::open("s3://grove-test/runs", none));
   }
 }
+
+#endif  // GROVE_HAVE_REASON_APP
