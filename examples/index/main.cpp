@@ -5,8 +5,10 @@
 //
 // Files are chunked on paragraph and sentence boundaries, embedded with the
 // local feature-hashing embedder (no network) and stored with their source
-// path and byte offsets. Re-running skips unchanged files and replaces the
-// chunks of changed ones. A progress bar is drawn only when stderr is a
+// path and byte offsets. Re-running skips unchanged files, replaces the
+// chunks of changed ones and removes those of files deleted since the last
+// run (the list of indexed files is kept in
+// PATH/grove-index-sources.json). A progress bar is drawn only when stderr is a
 // terminal.
 #include <unistd.h>
 
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
   grove::storage::index_options options;
   options.chunking.max_chars = chunk_size;
   options.chunking.overlap_chars = overlap;
+  options.sources_file = std::filesystem::path(store_path) / "grove-index-sources.json";
   if (::isatty(STDERR_FILENO) == 1) {
     options.progress = [](std::size_t done, std::size_t total, const std::filesystem::path&) {
       draw_progress(done, total);
@@ -80,6 +83,12 @@ int main(int argc, char** argv) {
   auto stats = (*store)->stats();
   std::cout << "files: " << report->files_seen << " (" << report->files_indexed << " indexed, "
             << report->files_unchanged << " unchanged)\nchunks written: " << report->chunks_written
-            << "\nvectors in store: " << (stats ? stats->total_vectors : 0) << "\n";
+            << "\n";
+  if (!report->removed_sources.empty()) {
+    std::cout << "removed (deleted since the last run): " << report->removed_sources.size()
+              << " files, " << report->chunks_removed << " chunks\n";
+    for (const std::string& source : report->removed_sources) std::cout << "  " << source << "\n";
+  }
+  std::cout << "vectors in store: " << (stats ? stats->total_vectors : 0) << "\n";
   return 0;
 }

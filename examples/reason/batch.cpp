@@ -227,7 +227,12 @@ grove::result<batch_summary> run_batch(asio::io_context& io, const agents::pipel
   auto worker = [&](std::size_t slot) -> asio::awaitable<void> {
     while (!stopping && next < todo.size()) {
       const question_line& q = *todo[next++];
-      auto r = co_await pipeline.run(q.question, {.request_id = q.line, .sink = {}});
+      agents::request_trace trace;
+      agents::request_options request{.request_id = q.line, .sink = {}};
+      if (options.on_finished) {
+        request.sink = trace.sink();
+      }
+      auto r = co_await pipeline.run(q.question, std::move(request));
       if (stopping && !r && r.error().code == agents::errc::cancelled) {
         co_return;
       }
@@ -268,6 +273,9 @@ grove::result<batch_summary> run_batch(asio::io_context& io, const agents::pipel
           c.emit(asio::cancellation_type::terminal);
         }
         co_return;
+      }
+      if (r && options.on_finished) {
+        options.on_finished(q.id, *r, trace);
       }
       if (progress) {
         draw_progress(err, summary, todo.size());

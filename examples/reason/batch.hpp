@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 
@@ -29,6 +30,11 @@ struct batch_options {
   bool resume = false;
   /// Draw a progress bar on `err` (only when it is a terminal).
   bool progress = false;
+  /// Called with the id, result and event trace of every answered question
+  /// (after its line is written), on the thread running `io`. Null: none.
+  std::function<void(const std::string& id, const agents::request_result& result,
+                     const agents::request_trace& trace)>
+      on_finished{};
 };
 
 struct batch_summary {

@@ -21,6 +21,7 @@
 #include "grove/agents/llm_session.hpp"
 #include "grove/agents/reasoning.hpp"
 #include "reason_app.hpp"
+#include "storage_flags.hpp"
 
 namespace asio = boost::asio;
 using grove::agents::request_result;
@@ -121,13 +122,14 @@ asio::awaitable<baseline_result> baseline(grove::llm::chat_client& client, std::
 }
 
 int ask_one(asio::io_context& io, const grove::agents::pipeline& pipeline, const cli_flags& flags,
-            const std::string& question, std::uint64_t id) {
+            const std::string& question, std::uint64_t id,
+            grove::reason::artifact_writer* artifacts) {
   grove::agents::request_trace trace;
   grove::agents::request_options request{.request_id = id, .sink = {}};
   auto printer = [](const grove::agents::graph_event& e) {
     std::cout << grove::agents::to_json_line(e) << std::endl;
   };
-  if (flags.stream || !flags.trace_path.empty()) {
+  if (flags.stream || !flags.trace_path.empty() || artifacts != nullptr) {
     request.sink =
         trace.sink(flags.stream ? grove::agents::event_sink(printer) : grove::agents::event_sink{});
   }
@@ -140,6 +142,11 @@ int ask_one(asio::io_context& io, const grove::agents::pipeline& pipeline, const
     return 1;
   }
   const request_result& r = *result;
+  if (artifacts != nullptr) {
+    if (auto saved = artifacts->save(std::to_string(id), r, trace); !saved) {
+      std::cerr << "grove-reason: artifacts: " << saved.error().describe() << "\n";
+    }
+  }
 
   if (flags.json) {
     std::cout << grove::agents::to_json(r, /*pretty=*/true) << "\n";
@@ -256,6 +263,8 @@ int run(int argc, char** argv) {
   app.add_option("--threshold", flags.threshold, "Consensus threshold (default 0.75)");
   app.add_option("--agent-deadline-ms", flags.agent_deadline_ms,
                  "Deadline for HRM and TRM each, ms (default: none)");
+  grove::reason::storage_flags storage;
+  grove::reason::add_storage_flags(app, storage);
   CLI11_PARSE(app, argc, argv);
 
   // Configuration: defaults < file < environment < flags.
@@ -290,6 +299,12 @@ int run(int argc, char** argv) {
   if (flags.concurrency) config.concurrency = *flags.concurrency;
   if (config.concurrency < 1 || config.concurrency > 256) {
     std::cerr << "grove-reason: --concurrency " << config.concurrency << "; accepted: 1..256\n";
+    return 2;
+  }
+
+  auto artifacts = grove::reason::apply_storage_flags(storage, config.pipeline);
+  if (!artifacts) {
+    std::cerr << "grove-reason: " << artifacts.error().describe() << "\n";
     return 2;
   }
 
@@ -340,6 +355,15 @@ int run(int argc, char** argv) {
                                        .concurrency = config.concurrency,
                                        .resume = flags.resume,
                                        .progress = !flags.no_progress};
+    if (*artifacts) {
+      batch.on_finished = [&](const std::string& id, const request_result& r,
+                              const grove::agents::request_trace& trace) {
+        if (auto saved = (*artifacts)->save(id, r, trace); !saved) {
+          std::cerr << "grove-reason: artifacts of " << id << ": " << saved.error().describe()
+                    << "\n";
+        }
+      };
+    }
     auto summary = grove::reason::run_batch(io, **pipeline, batch, std::cout, std::cerr);
     if (!summary) {
       std::cerr << "grove-reason: " << summary.error().describe() << "\n";
@@ -367,7 +391,7 @@ int run(int argc, char** argv) {
       if (line.empty() || line == "exit" || line == "quit") {
         break;
       }
-      ask_one(io, **pipeline, flags, line, ++id);
+      ask_one(io, **pipeline, flags, line, ++id, artifacts->get());
       std::cout << "\n";
     }
     return 0;
@@ -378,7 +402,7 @@ int run(int argc, char** argv) {
                  "(--help lists every option)\n";
     return 2;
   }
-  return ask_one(io, **pipeline, flags, flags.question, 1);
+  return ask_one(io, **pipeline, flags, flags.question, 1, artifacts->get());
 }
 
 }  // namespace

@@ -5,17 +5,35 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+// hnswlib 0.6.2 (Debian) reads past the end of a heap block when built with
+// its SSE code: in searchBaseLayer() (used by every addPoint) the prefetch of
+// the next neighbour evaluates *(datal + j + 1) for the last j as well, one
+// 4-byte id beyond the link list. For an upper layer that list is a malloc of
+// size_links_per_element_ * level + 1 bytes, so when a node's top list is
+// full the read leaves the block (ASan: heap-buffer-overflow at hnswalg.h:214,
+// reproduced with plain hnswlib, no resize, no deletes). Later hnswlib
+// releases guard the prefetch. NO_MANUAL_VECTORIZATION compiles hnswlib
+// without its SSE/AVX paths, prefetches included; the distance function that
+// those paths also supplied is inner_product_distance below.
+#define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "../runtime/options_check.hpp"
 #include "grove/storage/error.hpp"
 #include "grove/storage/sigv4.hpp"
 
@@ -91,6 +109,46 @@ result<void> write_text_file(const fs::path& path, const std::string& text) {
   return {};
 }
 
+// hnswlib's inner-product distance, 1 - dot(a, b), over `*param` floats.
+// Four independent SSE accumulators (16 floats per step) keep the adds out of
+// one dependency chain; the tail is summed one value at a time.
+float inner_product_distance(const void* a_ptr, const void* b_ptr, const void* param) {
+  const auto* a = static_cast<const float*>(a_ptr);
+  const auto* b = static_cast<const float*>(b_ptr);
+  const std::size_t n = *static_cast<const std::size_t*>(param);
+  std::size_t i = 0;
+  float dot = 0.0f;
+#if defined(__SSE__)
+  __m128 s0 = _mm_setzero_ps();
+  __m128 s1 = _mm_setzero_ps();
+  __m128 s2 = _mm_setzero_ps();
+  __m128 s3 = _mm_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm_add_ps(s0, _mm_mul_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
+    s1 = _mm_add_ps(s1, _mm_mul_ps(_mm_loadu_ps(a + i + 4), _mm_loadu_ps(b + i + 4)));
+    s2 = _mm_add_ps(s2, _mm_mul_ps(_mm_loadu_ps(a + i + 8), _mm_loadu_ps(b + i + 8)));
+    s3 = _mm_add_ps(s3, _mm_mul_ps(_mm_loadu_ps(a + i + 12), _mm_loadu_ps(b + i + 12)));
+  }
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, _mm_add_ps(_mm_add_ps(s0, s1), _mm_add_ps(s2, s3)));
+  dot = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+#endif
+  for (; i < n; ++i) dot += a[i] * b[i];
+  return 1.0f - dot;
+}
+
+// The inner-product space handed to hnswlib (see the note at the include).
+class inner_product_space final : public hnswlib::SpaceInterface<float> {
+ public:
+  explicit inner_product_space(std::size_t dimension) : dimension_(dimension) {}
+  std::size_t get_data_size() override { return dimension_ * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return inner_product_distance; }
+  void* get_dist_func_param() override { return &dimension_; }
+
+ private:
+  std::size_t dimension_;
+};
+
 const char* metric_name(vector_metric metric) {
   return metric == vector_metric::cosine ? "cosine" : "inner_product";
 }
@@ -99,7 +157,7 @@ const char* metric_name(vector_metric metric) {
 
 struct hnsw_vector_store::impl {
   hnsw_vector_store_options options;
-  std::unique_ptr<hnswlib::InnerProductSpace> space;
+  std::unique_ptr<inner_product_space> space;
   std::map<std::string, namespace_index, std::less<>> spaces;
   std::uint64_t generation = 0;
   int lock_fd = -1;
@@ -141,22 +199,19 @@ struct hnsw_vector_store::impl {
 // ---------------------------------------------------------------------------
 
 result<void> hnsw_vector_store_options::validate() const {
-  std::string problems;
-  auto add = [&](const std::string& text) {
-    if (!problems.empty()) problems += "; ";
-    problems += text;
-  };
-  if (dimension > 65'536) add("dimension must be 0-65536, got " + std::to_string(dimension));
-  if (m < 2 || m > 128) add("m must be 2-128, got " + std::to_string(m));
-  if (ef_construction < m)
-    add("ef_construction must be >= m, got " + std::to_string(ef_construction));
-  if (initial_capacity < 1) add("initial_capacity must be >= 1");
-  if (ef_search < 1 || ef_search > 100'000) {
-    add("ef_search must be 1-100000, got " + std::to_string(ef_search));
-  }
-  if (!problems.empty()) {
-    return fail(errc::invalid_argument, "invalid hnsw_vector_store_options: " + problems,
-                "hnsw_vector_store_options");
+  runtime::detail::options_check check("hnsw_vector_store_options");
+  check.require(dimension <= 65'536, "dimension",
+                "must be 0-65536, got " + std::to_string(dimension));
+  check.require(m >= 2 && m <= 128, "m", "must be 2-128, got " + std::to_string(m));
+  check.require(ef_construction >= m, "ef_construction",
+                "must be >= m, got " + std::to_string(ef_construction));
+  check.require(initial_capacity >= 1, "initial_capacity", "must be >= 1");
+  check.require(ef_search >= 1 && ef_search <= 100'000, "ef_search",
+                "must be 1-100000, got " + std::to_string(ef_search));
+  check.require(insert_threads >= 1 && insert_threads <= 64, "insert_threads",
+                "must be 1-64, got " + std::to_string(insert_threads));
+  if (auto ok = check.finish(); !ok) {
+    return fail(errc::invalid_argument, ok.error().message, "hnsw_vector_store_options");
   }
   return {};
 }
@@ -193,7 +248,7 @@ result<std::unique_ptr<hnsw_vector_store>> hnsw_vector_store::open(
                   "hnsw_vector_store_options.dimension must be set (1-65536) to create an index",
                   dir.empty() ? std::string("(in memory)") : dir.string());
     }
-    state->space = std::make_unique<hnswlib::InnerProductSpace>(state->options.dimension);
+    state->space = std::make_unique<inner_product_space>(state->options.dimension);
   }
   if (state->options.logger) {
     std::size_t total = 0;
@@ -250,25 +305,66 @@ result<void> hnsw_vector_store::upsert(std::span<const vector_record> records,
                 "namespace \"" + std::string(name_space) + "\"");
   }
 
-  // 3. Insert or update each record in its slot.
-  std::vector<float> unit(dim);
+  // 3. A slot per record: an existing id keeps its own, a new one reuses a
+  //    deleted slot or takes the next. Ids are unique within the batch
+  //    (validate_records), so every record gets a different slot.
+  std::vector<std::size_t> slot_of_record(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) {
-    const vector_record& r = records[i];
-    for (std::size_t d = 0; d < dim; ++d) unit[d] = r.values[d] / norms[i];
-    std::size_t slot;
-    if (auto found = ns.slot_of.find(r.id); found != ns.slot_of.end()) {
-      slot = found->second;
+    if (auto found = ns.slot_of.find(records[i].id); found != ns.slot_of.end()) {
+      slot_of_record[i] = found->second;
     } else if (!ns.free_slots.empty()) {
-      slot = ns.free_slots.back();
+      slot_of_record[i] = ns.free_slots.back();
       ns.free_slots.pop_back();
     } else {
-      slot = ns.slots.size();
+      slot_of_record[i] = ns.slots.size();
       ns.slots.emplace_back();
     }
-    // addPoint on an existing slot (live or deleted) updates it in place.
-    ns.graph->addPoint(unit.data(), slot);
-    ns.slots[slot] = slot_record{r.id, norms[i], r.metadata, true};
-    ns.slot_of[r.id] = slot;
+  }
+
+  // 4. The vectors into the graph. addPoint on an existing slot (live or
+  //    deleted) updates it in place; hnswlib allows concurrent addPoint calls
+  //    on different labels, so several threads may share the batch.
+  std::atomic<std::size_t> next{0};
+  std::mutex failure_mutex;
+  std::string failure;
+  auto insert_some = [&] {
+    std::vector<float> unit(dim);
+    try {
+      for (std::size_t i = next++; i < records.size(); i = next++) {
+        for (std::size_t d = 0; d < dim; ++d) unit[d] = records[i].values[d] / norms[i];
+        ns.graph->addPoint(unit.data(), slot_of_record[i]);
+      }
+    } catch (const std::exception& e) {  // out of memory: hnswlib's only throw here
+      next = records.size();
+      std::lock_guard guard(failure_mutex);
+      failure = e.what();
+    }
+  };
+  const std::size_t threads =
+      std::min(impl_->options.insert_threads, std::max<std::size_t>(records.size() / 64, 1));
+  if (threads <= 1) {
+    insert_some();
+  } else {
+    std::vector<std::jthread> workers;
+    for (std::size_t t = 0; t < threads; ++t) workers.emplace_back(insert_some);
+  }
+
+  if (!failure.empty()) {
+    // Slots taken for new ids go back to the free list; vectors that did
+    // reach the graph stay there unlisted (queries skip slots not live) until
+    // the slot is reused.
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (!ns.slot_of.contains(records[i].id)) ns.free_slots.push_back(slot_of_record[i]);
+    }
+    return fail(errc::capacity_exceeded, "hnswlib could not insert: " + failure,
+                "namespace \"" + std::string(name_space) + "\"");
+  }
+
+  // 5. The bookkeeping.
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const std::size_t slot = slot_of_record[i];
+    ns.slots[slot] = slot_record{records[i].id, norms[i], records[i].metadata, true};
+    ns.slot_of[records[i].id] = slot;
   }
   return {};
 }
@@ -554,7 +650,7 @@ result<void> hnsw_vector_store::impl::load() {
   } catch (const nlohmann::json::exception& e) {
     return corrupt(std::string("manifest does not parse: ") + e.what(), manifest_path);
   }
-  space = std::make_unique<hnswlib::InnerProductSpace>(options.dimension);
+  space = std::make_unique<inner_product_space>(options.dimension);
 
   // 2. Every file must have the recorded size and checksum before hnswlib
   //    reads it: hnswlib trusts the counts in its header and would allocate

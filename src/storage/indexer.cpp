@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "grove/storage/error.hpp"
@@ -62,6 +63,36 @@ result<std::size_t> index_file(const std::string& source, const std::string& con
   return chunks->size();
 }
 
+// The sources file: {"<namespace>": ["path", ...], ...}. Missing: empty.
+result<nlohmann::json> read_sources(const fs::path& file) {
+  std::error_code ec;
+  if (file.empty() || !fs::exists(file, ec)) return nlohmann::json::object();
+  std::ifstream in(file, std::ios::binary);
+  nlohmann::json sources = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!sources.is_object()) {
+    return fail(errc::corrupt_data,
+                "the sources file does not parse (delete it to stop tracking deleted files)",
+                file.string());
+  }
+  return sources;
+}
+
+result<void> write_sources(const fs::path& file, const nlohmann::json& sources) {
+  fs::path tmp = file;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << sources.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out.close();
+    if (!out) return fail(errc::io_error, "cannot write the sources file", tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, file, ec);
+  if (ec)
+    return fail(errc::io_error, "cannot replace the sources file: " + ec.message(), file.string());
+  return {};
+}
+
 }  // namespace
 
 result<index_report> index_directory(const fs::path& directory, vector_store& store,
@@ -86,9 +117,13 @@ result<index_report> index_directory(const fs::path& directory, vector_store& st
   if (ec) return fail(errc::io_error, "cannot list: " + ec.message(), directory.string());
   std::sort(files.begin(), files.end());
 
+  auto previous = read_sources(options.sources_file);
+  if (!previous) return fail(previous.error());
+
   // 2. Each file: skip when unchanged, else replace its chunks.
   const std::string chunking = chunking_tag(options.chunking);
   index_report report;
+  std::set<std::string> current;
   for (const fs::path& file : files) {
     ++report.files_seen;
     std::ifstream in(file, std::ios::binary);
@@ -98,6 +133,7 @@ result<index_report> index_directory(const fs::path& directory, vector_store& st
     const std::string content = buffer.str();
     const std::string source = file.lexically_relative(directory).generic_string();
     const std::string hash = sigv4::sha256_hex(std::string_view(content));
+    current.insert(source);
 
     auto first = store.fetch(std::vector<std::string>{source + "#0"}, options.name_space);
     if (!first) return fail(first.error());
@@ -114,7 +150,25 @@ result<index_report> index_directory(const fs::path& directory, vector_store& st
     }
     if (options.progress) options.progress(report.files_seen, files.size(), file);
   }
+  // 3. Sources of the previous run that are gone lose their chunks.
+  if (const auto listed = previous->find(options.name_space);
+      listed != previous->end() && listed->is_array()) {
+    for (const auto& entry : *listed) {
+      if (!entry.is_string() || current.contains(entry.get<std::string>())) continue;
+      const std::string source = entry.get<std::string>();
+      auto removed = store.remove_matching({{"source", source}}, options.name_space);
+      if (!removed) return fail(removed.error());
+      report.removed_sources.push_back(source);
+      report.chunks_removed += *removed;
+    }
+  }
   if (auto ok = store.flush(); !ok) return fail(ok.error());
+
+  // 4. Then this run's sources replace the previous list.
+  if (!options.sources_file.empty()) {
+    (*previous)[options.name_space] = current;
+    if (auto ok = write_sources(options.sources_file, *previous); !ok) return fail(ok.error());
+  }
   return report;
 }
 

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../runtime/options_check.hpp"
 #include "grove/http/client.hpp"
 #include "grove/runtime/guarded_call.hpp"
 #include "grove/storage/error.hpp"
@@ -338,29 +339,23 @@ struct pinecone_vector_store::impl {
 // ---------------------------------------------------------------------------
 
 result<void> pinecone_vector_store_options::validate() const {
-  std::string problems;
-  auto add = [&](const std::string& text) {
-    if (!problems.empty()) problems += "; ";
-    problems += text;
-  };
-  if (!index_host.starts_with("http://") && !index_host.starts_with("https://")) {
-    add("index_host must be an http:// or https:// URL, got \"" + index_host + "\"");
-  }
-  if (api_key.empty()) add("api_key is required");
-  if (dimension == 0 || dimension > 20'000) add("dimension must be 1-20000");
-  if (max_batch_vectors < 1 || max_batch_vectors > 1000) add("max_batch_vectors must be 1-1000");
-  if (max_batch_bytes < 1024 || max_batch_bytes > (std::size_t{2} << 20)) {
-    add("max_batch_bytes must be 1 KiB - 2 MiB");
-  }
-  if (buffer_max_entries < 1) add("buffer_max_entries must be >= 1");
-  if (buffer_max_bytes < 1) add("buffer_max_bytes must be >= 1");
-  if (request_timeout.count() <= 0) add("request_timeout must be positive");
-  if (auto ok = rate.validate(); !ok) add("rate: " + ok.error().message);
-  if (auto ok = breaker.validate(); !ok) add("breaker: " + ok.error().message);
-  if (auto ok = retry.validate(); !ok) add("retry: " + ok.error().message);
-  if (!problems.empty()) {
-    return fail(errc::invalid_argument, "invalid pinecone_vector_store_options: " + problems,
-                "pinecone_vector_store_options");
+  runtime::detail::options_check check("pinecone_vector_store_options");
+  check.require(index_host.starts_with("http://") || index_host.starts_with("https://"),
+                "index_host", "must be an http:// or https:// URL, got \"" + index_host + "\"");
+  check.require(!api_key.empty(), "api_key", "is required");
+  check.require(dimension >= 1 && dimension <= 20'000, "dimension", "must be 1-20000");
+  check.require(max_batch_vectors >= 1 && max_batch_vectors <= 1000, "max_batch_vectors",
+                "must be 1-1000");
+  check.require(max_batch_bytes >= 1024 && max_batch_bytes <= (std::size_t{2} << 20),
+                "max_batch_bytes", "must be 1 KiB - 2 MiB");
+  check.require(buffer_max_entries >= 1, "buffer_max_entries", "must be >= 1");
+  check.require(buffer_max_bytes >= 1, "buffer_max_bytes", "must be >= 1");
+  check.require(request_timeout.count() > 0, "request_timeout", "must be positive");
+  check.merge(rate.validate());
+  check.merge(breaker.validate());
+  check.merge(retry.validate());
+  if (auto ok = check.finish(); !ok) {
+    return fail(errc::invalid_argument, ok.error().message, "pinecone_vector_store_options");
   }
   return {};
 }

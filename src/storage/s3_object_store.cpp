@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../runtime/options_check.hpp"
 #include "grove/http/client.hpp"
 #include "grove/runtime/guarded_call.hpp"
 #include "grove/storage/error.hpp"
@@ -359,38 +360,33 @@ struct s3_object_store::impl {
 // ---------------------------------------------------------------------------
 
 result<void> s3_object_store_options::validate() const {
-  std::string problems;
-  auto add = [&](const std::string& text) {
-    if (!problems.empty()) problems += "; ";
-    problems += text;
-  };
-  if (!endpoint.empty() && !endpoint.starts_with("http://") && !endpoint.starts_with("https://")) {
-    add("endpoint must start with http:// or https://, got \"" + endpoint + "\"");
-  }
+  runtime::detail::options_check check("s3_object_store_options");
+  check.require(
+      endpoint.empty() || endpoint.starts_with("http://") || endpoint.starts_with("https://"),
+      "endpoint", "must start with http:// or https://, got \"" + endpoint + "\"");
   bool bucket_ok = bucket.size() >= 3 && bucket.size() <= 63;
   for (char c : bucket) {
     bucket_ok =
         bucket_ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-');
   }
-  if (!bucket_ok) add("bucket must be 3-63 characters of [a-z0-9.-], got \"" + bucket + "\"");
-  if (region.empty()) add("region is empty");
-  if (!key_prefix.empty() && key_prefix.back() != '/')
-    add("key_prefix must be empty or end with '/'");
-  if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
-    add("credentials.access_key_id and credentials.secret_access_key are required");
-  }
-  if (part_size < (std::size_t{5} << 20) || part_size > (std::size_t{5} << 30)) {
-    add("part_size must be 5 MiB to 5 GiB, got " + std::to_string(part_size));
-  }
-  if (multipart_threshold < part_size) add("multipart_threshold must be >= part_size");
-  if (auto ok = rate.validate(); !ok) add("rate: " + ok.error().message);
-  if (auto ok = breaker.validate(); !ok) add("breaker: " + ok.error().message);
-  if (auto ok = retry.validate(); !ok) add("retry: " + ok.error().message);
-  if (request_timeout.count() <= 0) add("request_timeout must be positive");
-  if (compression_level < 0 || compression_level > 19) add("compression_level must be 0-19");
-  if (!problems.empty()) {
-    return fail(errc::invalid_argument, "invalid s3_object_store_options: " + problems,
-                "s3_object_store_options");
+  check.require(bucket_ok, "bucket",
+                "must be 3-63 characters of [a-z0-9.-], got \"" + bucket + "\"");
+  check.require(!region.empty(), "region", "is empty");
+  check.require(key_prefix.empty() || key_prefix.back() == '/', "key_prefix",
+                "must be empty or end with '/'");
+  check.require(!credentials.access_key_id.empty() && !credentials.secret_access_key.empty(),
+                "credentials.access_key_id and credentials.secret_access_key", "are required");
+  check.require(part_size >= (std::size_t{5} << 20) && part_size <= (std::size_t{5} << 30),
+                "part_size", "must be 5 MiB to 5 GiB, got " + std::to_string(part_size));
+  check.require(multipart_threshold >= part_size, "multipart_threshold", "must be >= part_size");
+  check.merge(rate.validate());
+  check.merge(breaker.validate());
+  check.merge(retry.validate());
+  check.require(request_timeout.count() > 0, "request_timeout", "must be positive");
+  check.require(compression_level >= 0 && compression_level <= 19, "compression_level",
+                "must be 0-19");
+  if (auto ok = check.finish(); !ok) {
+    return fail(errc::invalid_argument, ok.error().message, "s3_object_store_options");
   }
   return {};
 }

@@ -273,6 +273,35 @@ TEST_CASE("hnsw_vector_store: recall against brute force on random vectors", "[s
   CHECK(hits >= queries * 10 * 9 / 10);  // recall@10 >= 0.9
 }
 
+TEST_CASE("hnsw_vector_store: several insert threads build one searchable graph", "[storage]") {
+  grove::storage::hnsw_vector_store_options options;
+  options.dimension = 16;
+  options.insert_threads = 4;
+  options.initial_capacity = 8;
+  auto opened = hnsw_vector_store::open(options);
+  REQUIRE(opened);
+  auto& store = *opened;
+  std::mt19937 rng(5);
+  std::vector<vector_record> records;
+  for (int i = 0; i < 2000; ++i) records.push_back({numbered("t", i), random_vector(rng, 16), {}});
+  REQUIRE(store->upsert(records));
+  // Replacing half of them (updates in place) also runs on several threads.
+  for (int i = 0; i < 1000; ++i) records[i].values = random_vector(rng, 16);
+  REQUIRE(store->upsert(std::span(records).first(1000)));
+  CHECK(store->stats()->total_vectors == 2000);
+
+  int found_itself = 0;
+  for (const auto& r : records) {
+    auto top = store->query(query_for(r.values, 1));
+    REQUIRE(top);
+    found_itself += !top->empty() && top->front().id == r.id;
+  }
+  CHECK(found_itself >= 1980);  // each vector is its own nearest neighbour
+
+  options.insert_threads = 0;
+  CHECK_FALSE(hnsw_vector_store::open(options));
+}
+
 TEST_CASE("hnsw_vector_store: flush persists and reopen restores", "[storage]") {
   grove::test::temp_dir dir;
   std::mt19937 rng(5);

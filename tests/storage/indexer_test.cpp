@@ -160,3 +160,71 @@ TEST_CASE("indexer: indexes, skips unchanged files and replaces changed ones", "
             .error()
             .code == errc::invalid_argument);
 }
+
+TEST_CASE("indexer: reindexing removes the chunks of deleted files", "[storage]") {
+  grove::test::temp_dir dir;
+  const fs::path docs = dir.path() / "docs";
+  write_file(docs / "keep.md", paragraphs(3, "keep"));
+  write_file(docs / "gone.md", paragraphs(4, "gone"));
+  write_file(docs / "sub/also-gone.txt", paragraphs(2, "also"));
+
+  grove::storage::hnsw_vector_store_options store_options;
+  store_options.directory = dir.path() / "store";
+  store_options.dimension = 64;
+  store_options.fsync = false;
+  auto store = grove::storage::hnsw_vector_store::open(store_options);
+  REQUIRE(store);
+  grove::llm::hashing_options hashing;
+  hashing.dimension = 64;
+  const grove::llm::hashing_embedder embedder(hashing);
+  auto embed =
+      [&](std::span<const std::string> texts) -> grove::result<std::vector<std::vector<float>>> {
+    std::vector<std::vector<float>> out;
+    for (const auto& t : texts) out.push_back(embedder.embed(t));
+    return out;
+  };
+  grove::storage::index_options options;
+  options.chunking.max_chars = 200;
+  options.chunking.overlap_chars = 0;
+  options.sources_file = dir.path() / "store/grove-index-sources.json";
+
+  auto first = grove::storage::index_directory(docs, **store, embed, options);
+  REQUIRE(first);
+  CHECK(first->removed_sources.empty());
+  auto count_of = [&](const std::string& source) {
+    grove::storage::vector_query q;
+    q.vector = embedder.embed("sentence");
+    q.top_k = 1000;
+    q.filter = {{"source", source}};
+    return (*store)->query(q)->size();
+  };
+  const std::size_t gone_chunks = count_of("gone.md") + count_of("sub/also-gone.txt");
+  REQUIRE(gone_chunks > 0);
+  const std::size_t total = (*store)->stats()->total_vectors;
+
+  fs::remove(docs / "gone.md");
+  fs::remove_all(docs / "sub");
+  auto second = grove::storage::index_directory(docs, **store, embed, options);
+  REQUIRE(second);
+  CHECK(second->removed_sources == std::vector<std::string>{"gone.md", "sub/also-gone.txt"});
+  CHECK(second->chunks_removed == gone_chunks);
+  CHECK(second->files_unchanged == 1);
+  CHECK(count_of("gone.md") == 0);
+  CHECK(count_of("sub/also-gone.txt") == 0);
+  CHECK((*store)->stats()->total_vectors == total - gone_chunks);
+
+  // The removal was saved, and the next run has nothing more to remove.
+  store->reset();
+  store = grove::storage::hnsw_vector_store::open(store_options);
+  REQUIRE(store);
+  CHECK((*store)->stats()->total_vectors == total - gone_chunks);
+  auto third = grove::storage::index_directory(docs, **store, embed, options);
+  REQUIRE(third);
+  CHECK(third->removed_sources.empty());
+
+  // A damaged sources file stops the run before anything changes.
+  write_file(options.sources_file, "{not json");
+  auto damaged = grove::storage::index_directory(docs, **store, embed, options);
+  REQUIRE_FALSE(damaged);
+  CHECK(damaged.error().code == errc::corrupt_data);
+}
