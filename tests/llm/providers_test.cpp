@@ -85,7 +85,9 @@ struct harness {
     logger->set_level(spdlog::level::trace);
   }
 
-  // Fast retries and generous limits, so tests count attempts, not seconds.
+  // Fast retries and generous limits, so tests count attempts, not seconds. The idle
+  // timeout is long enough that a slow machine (sanitizers, other jobs) never cuts an
+  // answer; the stall tests shorten it to keep their waits short.
   llm::llm_config config(llm::provider_kind provider) {
     llm::llm_config c;
     c.provider = provider;
@@ -94,7 +96,7 @@ struct harness {
     c.api_key = llm::secret(std::string(key));
     c.requests_per_minute = 60'000;
     c.request_burst = 1'000;
-    c.idle_timeout = 300ms;
+    c.idle_timeout = 5s;
     c.request_timeout = 10s;
     c.retry.max_attempts = 3;
     c.retry.base_delay = 1ms;
@@ -317,6 +319,7 @@ TEST_CASE("providers: stalls end in timeouts, never hangs", "[llm]") {
     stalled.stall_before_headers = 3s;
     h.server.set_default(stalled);
     auto config = h.config(llm::provider_kind::openai);
+    config.idle_timeout = 300ms;
     config.retry.max_attempts = 2;
     CHECK(is(h.chat(h.client(config), ping()), llm::errc::timeout));
     CHECK(h.server.request_count() == 2);
@@ -330,7 +333,9 @@ TEST_CASE("providers: stalls end in timeouts, never hangs", "[llm]") {
     std::string streamed;
     auto request = ping();
     request.on_text = [&streamed](std::string_view delta) { streamed += delta; };
-    CHECK(is(h.chat(h.client(h.config(llm::provider_kind::openai)), request), llm::errc::timeout));
+    auto config = h.config(llm::provider_kind::openai);
+    config.idle_timeout = 300ms;
+    CHECK(is(h.chat(h.client(config), request), llm::errc::timeout));
     CHECK_FALSE(streamed.empty());
     CHECK(h.server.request_count() == 1);
   }
