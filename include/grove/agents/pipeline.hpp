@@ -8,7 +8,9 @@
 //
 // validate rejects bad queries before any call. retrieve (optional) asks the
 // configured retriever for passages; any error degrades to no context, is
-// logged and counted. route asks the router (replaceable) which agents run.
+// logged, noted in the trace and flagged in the result (retrieval_failed;
+// store_retriever also counts its failures in its stats). route asks the
+// router (replaceable) which agents run.
 // HRM and TRM run concurrently as a fan-out, each with an optional deadline.
 // consensus measures the mean confidence of the successful outputs (see
 // consensus.hpp); when every agent failed the request fails with the causes.
