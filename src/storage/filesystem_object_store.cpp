@@ -177,14 +177,22 @@ result<object_info> decode_meta(std::string_view key, const std::string& text,
   return info;
 }
 
-result<std::string> read_fd(int fd, const fs::path& path) {
-  std::string out;
-  char buffer[chunk_bytes];
+// Reads `fd` to its end straight into the returned string. `expected` is the
+// size the caller knows (0: unknown); the string starts one byte larger, so a
+// file of that size takes one read plus the read that sees its end, with no
+// copy. A file longer than expected is still read whole (the string doubles).
+result<std::string> read_fd(int fd, const fs::path& path, std::size_t expected = 0) {
+  std::string out(std::max<std::size_t>(expected + 1, 4096), '\0');
+  std::size_t used = 0;
   for (;;) {
-    ssize_t n = read_some(fd, buffer, sizeof buffer);
+    if (used == out.size()) out.resize(out.size() * 2);
+    ssize_t n = read_some(fd, out.data() + used, out.size() - used);
     if (n < 0) return io_failure("read failed", path);
-    if (n == 0) return out;
-    out.append(buffer, static_cast<std::size_t>(n));
+    if (n == 0) {
+      out.resize(used);
+      return out;
+    }
+    used += static_cast<std::size_t>(n);
   }
 }
 
@@ -374,7 +382,8 @@ result<object_info> filesystem_object_store::put_file(std::string_view key, cons
 result<object> filesystem_object_store::get(std::string_view key) {
   auto opened = open_for_read(options_, key);
   if (!opened) return fail(opened.error());
-  auto data = read_fd(opened->content.get(), options_.root / std::string(key));
+  auto data = read_fd(opened->content.get(), options_.root / std::string(key),
+                      static_cast<std::size_t>(opened->info.size));
   if (!data) return fail(data.error());
   if (data->size() != opened->info.size) {
     return fail(errc::corrupt_data, "object changed size while being read", std::string(key));
