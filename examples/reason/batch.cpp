@@ -16,6 +16,7 @@
 #include <set>
 
 #include "grove/agents/errc.hpp"
+#include "grove/core/utf8.hpp"
 #include "reason_app.hpp"
 
 namespace grove::reason {
@@ -116,11 +117,7 @@ void echo_question(nlohmann::json& line, const std::string& question, bool rejec
     line["question"] = question;
     return;
   }
-  std::size_t cut = echoed_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(question[cut]) & 0xC0) == 0x80) {
-    --cut;
-  }
-  line["question"] = question.substr(0, cut);
+  line["question"] = std::string(core::utf8_prefix(question, echoed_bytes));
   line["question_truncated"] = true;
   line["question_bytes"] = question.size();
 }

@@ -14,6 +14,7 @@
 #include "grove/core/presets.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/core/search.hpp"
+#include "grove/core/utf8.hpp"
 #include "grove/http/client.hpp"
 #include "grove/http/sse.hpp"
 #include "grove/llm/chat.hpp"

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "../runtime/options_check.hpp"
+#include "grove/core/utf8.hpp"
 #include "grove/llm/embedder.hpp"
 #include "grove/runtime/errors.hpp"
 #include "grove/storage/vector_store.hpp"
@@ -16,18 +17,6 @@
 namespace grove::agents {
 namespace asio = boost::asio;
 namespace {
-
-// The first `limit` bytes of `text`, shortened to end on a UTF-8 character.
-std::string cut_utf8(const std::string& text, std::size_t limit) {
-  if (text.size() <= limit) {
-    return text;
-  }
-  std::size_t end = limit;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-    --end;
-  }
-  return text.substr(0, end);
-}
 
 // "file:begin-end" from grove-index's chunk metadata, else the record id.
 std::string source_of(const storage::vector_match& match) {
@@ -139,10 +128,10 @@ asio::awaitable<grove::result<std::vector<context_passage>>> store_retriever::re
         !m.metadata.contains("text") || !m.metadata["text"].is_string()) {
       continue;
     }
-    out.push_back(
-        {.text = cut_utf8(m.metadata["text"].get<std::string>(), impl_->options.max_passage_bytes),
-         .source = source_of(m),
-         .score = m.score});
+    out.push_back({.text = std::string(core::utf8_prefix(m.metadata["text"].get<std::string>(),
+                                                         impl_->options.max_passage_bytes)),
+                   .source = source_of(m),
+                   .score = m.score});
   }
   impl_->passages += out.size();
   co_return out;

@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "grove/core/hash.hpp"
+#include "grove/core/utf8.hpp"
 
 namespace grove::llm {
 namespace {
@@ -36,18 +37,6 @@ std::string lowercase(std::string_view text) {
 
 bool contains(std::string_view text, std::string_view needle) {
   return text.find(needle) != std::string_view::npos;
-}
-
-// Cuts at most `limit` bytes without splitting a UTF-8 sequence.
-std::string_view utf8_prefix(std::string_view text, std::size_t limit) {
-  if (text.size() <= limit) {
-    return text;
-  }
-  std::size_t end = limit;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-    --end;
-  }
-  return text.substr(0, end);
 }
 
 std::string hex64(std::uint64_t value) {
@@ -394,7 +383,7 @@ std::string text_answer(const chat_request& request, std::uint64_t digest) {
     text += '.';
   }
   if (!question.empty()) {
-    const std::string_view shown = utf8_prefix(question, 160);
+    const std::string_view shown = core::utf8_prefix(question, 160);
     text +=
         " Question: \"" + std::string(shown) + (shown.size() < question.size() ? "...\"" : "\"");
   }
@@ -462,7 +451,8 @@ result<chat_response> offline_chat_client::answer(const chat_request& request) c
       response.text.resize(cut);
     }
     if (request.max_tokens && estimate_tokens(response.text.size()) > *request.max_tokens) {
-      response.text = std::string(utf8_prefix(response.text, std::size_t{*request.max_tokens} * 4));
+      response.text =
+          std::string(core::utf8_prefix(response.text, std::size_t{*request.max_tokens} * 4));
       response.finish_reason = finish_reason::length;
       response.raw_finish_reason = "length";
     }
