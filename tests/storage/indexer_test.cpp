@@ -88,21 +88,10 @@ TEST_CASE("indexer: indexes, skips unchanged files and replaces changed ones", "
   write_file(docs / "sub/beta.txt", paragraphs(3, "beta"));
   write_file(docs / "ignored.bin", "not text");
 
-  grove::storage::hnsw_vector_store_options store_options;
-  store_options.directory = dir.path() / "store";
-  store_options.dimension = 64;
-  store_options.fsync = false;
-  auto store = grove::storage::hnsw_vector_store::open(store_options);
-  REQUIRE(store);
-  grove::llm::hashing_options hashing;
-  hashing.dimension = 64;
-  const grove::llm::hashing_embedder embedder(hashing);
-  auto embed =
-      [&](std::span<const std::string> texts) -> grove::result<std::vector<std::vector<float>>> {
-    std::vector<std::vector<float>> out;
-    for (const auto& t : texts) out.push_back(embedder.embed(t));
-    return out;
-  };
+  grove::test::hashed_store hashed(dir.path() / "store", 64);
+  auto& store = hashed.store;
+  const auto& embedder = hashed.embedder;
+  const auto embed = hashed.embed_function();
   grove::storage::index_options options;
   options.chunking.max_chars = 200;
   options.chunking.overlap_chars = 50;
@@ -112,19 +101,19 @@ TEST_CASE("indexer: indexes, skips unchanged files and replaces changed ones", "
     CHECK(total == 2);
   };
 
-  auto first = grove::storage::index_directory(docs, **store, embed, options);
+  auto first = grove::storage::index_directory(docs, *store, embed, options);
   REQUIRE(first);
   CHECK(first->files_seen == 2);
   CHECK(first->files_indexed == 2);
   CHECK(progress_calls == 2);
-  const std::size_t total = (*store)->stats()->total_vectors;
+  const std::size_t total = store->stats()->total_vectors;
   CHECK(total == first->chunks_written);
 
   // Retrieval finds the file a query is about, with offsets into it.
   grove::storage::vector_query q;
   q.vector = embedder.embed("The beta sentence 1.2 is here.");
   q.top_k = 1;
-  auto hit = (*store)->query(q);
+  auto hit = store->query(q);
   REQUIRE(hit);
   REQUIRE(hit->size() == 1);
   CHECK(hit->front().metadata["source"] == "sub/beta.txt");
@@ -134,29 +123,29 @@ TEST_CASE("indexer: indexes, skips unchanged files and replaces changed ones", "
   CHECK(beta.substr(begin, end - begin) == hit->front().metadata["text"]);
 
   SECTION("unchanged files are skipped") {
-    auto again = grove::storage::index_directory(docs, **store, embed, options);
+    auto again = grove::storage::index_directory(docs, *store, embed, options);
     REQUIRE(again);
     CHECK(again->files_unchanged == 2);
     CHECK(again->chunks_written == 0);
-    CHECK((*store)->stats()->total_vectors == total);
+    CHECK(store->stats()->total_vectors == total);
   }
   SECTION("a changed file's chunks are replaced, not added") {
     write_file(docs / "alpha.md", paragraphs(1, "gamma"));
-    auto again = grove::storage::index_directory(docs, **store, embed, options);
+    auto again = grove::storage::index_directory(docs, *store, embed, options);
     REQUIRE(again);
     CHECK(again->files_indexed == 1);
     CHECK(again->files_unchanged == 1);
-    CHECK((*store)->stats()->total_vectors < total);  // ten paragraphs became one
+    CHECK(store->stats()->total_vectors < total);  // ten paragraphs became one
     q.vector = embedder.embed("The alpha sentence 7.1 is here.");
     q.top_k = 50;
     q.filter = {{"source", "alpha.md"}};
-    auto alpha = (*store)->query(q);
+    auto alpha = store->query(q);
     REQUIRE(alpha);
     CHECK(alpha->size() == again->chunks_written);
     for (const auto& m : *alpha)
       CHECK(m.metadata["text"].get<std::string>().find("gamma") != std::string::npos);
   }
-  CHECK(grove::storage::index_directory(dir.path() / "missing", **store, embed, options)
+  CHECK(grove::storage::index_directory(dir.path() / "missing", *store, embed, options)
             .error()
             .code == errc::invalid_argument);
 }
@@ -168,27 +157,16 @@ TEST_CASE("indexer: reindexing removes the chunks of deleted files", "[storage]"
   write_file(docs / "gone.md", paragraphs(4, "gone"));
   write_file(docs / "sub/also-gone.txt", paragraphs(2, "also"));
 
-  grove::storage::hnsw_vector_store_options store_options;
-  store_options.directory = dir.path() / "store";
-  store_options.dimension = 64;
-  store_options.fsync = false;
-  auto store = grove::storage::hnsw_vector_store::open(store_options);
-  REQUIRE(store);
-  grove::llm::hashing_options hashing;
-  hashing.dimension = 64;
-  const grove::llm::hashing_embedder embedder(hashing);
-  auto embed =
-      [&](std::span<const std::string> texts) -> grove::result<std::vector<std::vector<float>>> {
-    std::vector<std::vector<float>> out;
-    for (const auto& t : texts) out.push_back(embedder.embed(t));
-    return out;
-  };
+  grove::test::hashed_store hashed(dir.path() / "store", 64);
+  auto& store = hashed.store;
+  const auto& embedder = hashed.embedder;
+  const auto embed = hashed.embed_function();
   grove::storage::index_options options;
   options.chunking.max_chars = 200;
   options.chunking.overlap_chars = 0;
   options.sources_file = dir.path() / "store/grove-index-sources.json";
 
-  auto first = grove::storage::index_directory(docs, **store, embed, options);
+  auto first = grove::storage::index_directory(docs, *store, embed, options);
   REQUIRE(first);
   CHECK(first->removed_sources.empty());
   auto count_of = [&](const std::string& source) {
@@ -196,35 +174,34 @@ TEST_CASE("indexer: reindexing removes the chunks of deleted files", "[storage]"
     q.vector = embedder.embed("sentence");
     q.top_k = 1000;
     q.filter = {{"source", source}};
-    return (*store)->query(q)->size();
+    return store->query(q)->size();
   };
   const std::size_t gone_chunks = count_of("gone.md") + count_of("sub/also-gone.txt");
   REQUIRE(gone_chunks > 0);
-  const std::size_t total = (*store)->stats()->total_vectors;
+  const std::size_t total = store->stats()->total_vectors;
 
   fs::remove(docs / "gone.md");
   fs::remove_all(docs / "sub");
-  auto second = grove::storage::index_directory(docs, **store, embed, options);
+  auto second = grove::storage::index_directory(docs, *store, embed, options);
   REQUIRE(second);
   CHECK(second->removed_sources == std::vector<std::string>{"gone.md", "sub/also-gone.txt"});
   CHECK(second->chunks_removed == gone_chunks);
   CHECK(second->files_unchanged == 1);
   CHECK(count_of("gone.md") == 0);
   CHECK(count_of("sub/also-gone.txt") == 0);
-  CHECK((*store)->stats()->total_vectors == total - gone_chunks);
+  CHECK(store->stats()->total_vectors == total - gone_chunks);
 
   // The removal was saved, and the next run has nothing more to remove.
-  store->reset();
-  store = grove::storage::hnsw_vector_store::open(store_options);
-  REQUIRE(store);
-  CHECK((*store)->stats()->total_vectors == total - gone_chunks);
-  auto third = grove::storage::index_directory(docs, **store, embed, options);
+  store.reset();  // closes the store, releasing its directory lock
+  store = std::move(grove::test::hashed_store(dir.path() / "store", 64).store);
+  CHECK(store->stats()->total_vectors == total - gone_chunks);
+  auto third = grove::storage::index_directory(docs, *store, embed, options);
   REQUIRE(third);
   CHECK(third->removed_sources.empty());
 
   // A damaged sources file stops the run before anything changes.
   write_file(options.sources_file, "{not json");
-  auto damaged = grove::storage::index_directory(docs, **store, embed, options);
+  auto damaged = grove::storage::index_directory(docs, *store, embed, options);
   REQUIRE_FALSE(damaged);
   CHECK(damaged.error().code == errc::corrupt_data);
 }

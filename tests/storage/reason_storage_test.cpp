@@ -38,23 +38,11 @@ void write_file(const fs::path& path, const std::string& text) {
 
 // What grove-index does: the hashing embedder at the store's dimension (384).
 void index_with_grove_index_defaults(const fs::path& docs, const fs::path& store_dir) {
-  grove::storage::hnsw_vector_store_options options;
-  options.directory = store_dir;
-  options.dimension = 384;
-  options.fsync = false;
-  auto store = grove::storage::hnsw_vector_store::open(options);
-  REQUIRE(store);
-  const grove::llm::hashing_embedder embedder{grove::llm::hashing_options{}};
-  auto embed =
-      [&](std::span<const std::string> texts) -> grove::result<std::vector<std::vector<float>>> {
-    std::vector<std::vector<float>> out;
-    for (const auto& t : texts) out.push_back(embedder.embed(t));
-    return out;
-  };
+  grove::test::hashed_store hashed(store_dir, 384);
   grove::storage::index_options index;
   index.chunking.max_chars = 300;
   index.chunking.overlap_chars = 50;
-  REQUIRE(grove::storage::index_directory(docs, **store, embed, index));
+  REQUIRE(grove::storage::index_directory(docs, *hashed.store, hashed.embed_function(), index));
 }  // the store closes here, releasing its directory lock
 
 // The offline provider, recording every request's messages.

@@ -4,8 +4,15 @@
 
 #include <stdlib.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <vector>
+
+#include "grove/llm/embedder.hpp"
+#include "grove/storage/hnsw_vector_store.hpp"
+#include "grove/storage/indexer.hpp"
 
 namespace grove::test {
 
@@ -28,6 +35,42 @@ class temp_dir {
 
  private:
   std::filesystem::path path_;
+};
+
+/// An embedded store in `directory` and the hashing embedder at the same
+/// dimension, paired the way grove-index pairs them, with the batch function
+/// index_directory() takes. Fsync is off: the tests do not crash the machine.
+struct hashed_store {
+  hashed_store(const std::filesystem::path& directory, std::size_t dimension)
+      : embedder(hashing_at(dimension)) {
+    grove::storage::hnsw_vector_store_options options;
+    options.directory = directory;
+    options.dimension = dimension;
+    options.fsync = false;
+    auto opened = grove::storage::hnsw_vector_store::open(options);
+    REQUIRE(opened);
+    store = std::move(*opened);
+  }
+
+  grove::storage::embed_function embed_function() const {
+    return
+        [this](
+            std::span<const std::string> texts) -> grove::result<std::vector<std::vector<float>>> {
+          std::vector<std::vector<float>> out;
+          for (const auto& text : texts) out.push_back(embedder.embed(text));
+          return out;
+        };
+  }
+
+  grove::llm::hashing_embedder embedder;
+  std::unique_ptr<grove::storage::hnsw_vector_store> store;
+
+ private:
+  static grove::llm::hashing_options hashing_at(std::size_t dimension) {
+    grove::llm::hashing_options options;
+    options.dimension = dimension;
+    return options;
+  }
 };
 
 }  // namespace grove::test
