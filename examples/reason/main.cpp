@@ -151,7 +151,8 @@ int ask_one(asio::io_context& io, const grove::agents::pipeline& pipeline, const
   if (flags.json) {
     std::cout << grove::agents::to_json(r, /*pretty=*/true) << "\n";
   } else if (flags.stream) {
-    std::cout << grove::agents::to_json(r) << "\n";
+    // The last line is an event too: {"event":"result","result":{...}}.
+    std::cout << R"({"event":"result","result":)" << grove::agents::to_json(r) << "}\n";
   } else {
     std::cout << r.answer << "\n\n" << grove::reason::summary_text(r);
   }
@@ -249,14 +250,18 @@ int run(int argc, char** argv) {
   app.add_option("--questions", flags.questions_path,
                  "Batch mode: JSON-lines file with \"question\" (and \"answer\", \"id\")");
   app.add_option("--out", flags.out_path, "Batch mode: results file (JSON lines)");
-  app.add_option("--concurrency", flags.concurrency, "Batch mode: questions at once (1..256)");
-  app.add_flag("--resume", flags.resume, "Batch mode: skip ids already in --out");
+  app.add_option("--concurrency", flags.concurrency,
+                 "Batch mode: questions at once (1..256, default 4)");
+  app.add_flag("--resume", flags.resume,
+               "Batch mode: skip ids already answered in --out (failed ones run again)");
   app.add_flag("--no-progress", flags.no_progress, "Batch mode: no progress bar");
   app.add_option("--max-calls", flags.max_calls, "Budget: LLM calls per question (default 60)");
   app.add_option("--max-tokens", flags.max_tokens, "Budget: tokens per question (default 200000)");
   app.add_option("--max-time-ms", flags.max_wall_ms,
                  "Budget: wall time per question in ms (default 300000)");
-  app.add_option("--evaluations", flags.evaluations, "Strategy search: evaluations (default 10)");
+  app.add_option("--evaluations", flags.evaluations,
+                 "Strategy search: simulations (default 10); each costs at most one answer and one "
+                 "judge call");
   app.add_option("--in-flight", flags.in_flight,
                  "Strategy search: evaluations at once (default 4)");
   app.add_option("--seed", flags.seed, "Strategy search: seed (default 42)");

@@ -352,9 +352,10 @@ std::string summary_text(const agents::request_result& r) {
   if (r.search) {
     out << "strategies:";
     for (const auto& s : r.search->strategies) {
-      out << "  " << s.name << " " << s.visits << "x/" << fixed(s.mean_score);
+      out << "  " << s.name << " " << s.visits << "x/";
+      out << (s.visits > 0 ? fixed(s.mean_score) : std::string("-"));
     }
-    out << "  (best: " << r.search->best_strategy << ")\n";
+    out << "  (chosen: " << r.search->best_strategy << ")\n";
   }
   out << "confidence " << fixed(r.confidence)
       << (r.consensus_reached ? " (consensus)" : " (below threshold)") << ", passes " << r.passes
@@ -388,15 +389,23 @@ std::string strategy_tree_text(const agents::request_result& r) {
   if (!r.search) {
     return "strategy tree: no strategy search ran (consensus reached without it)\n";
   }
+  // Every simulation passes through one strategy; one that revisits a refined
+  // answer costs no model call, so simulations can outnumber evaluations.
+  std::uint64_t simulations = 0;
+  for (const auto& s : r.search->strategies) {
+    simulations += s.visits;
+  }
   std::ostringstream out;
-  out << "question  (" << r.search->evaluations << " evaluations, stop: " << r.search->stop
-      << ")\n";
+  out << "question  (" << simulations << " simulations, " << r.search->evaluations
+      << " evaluations, stop: " << r.search->stop << ")\n";
   for (std::size_t i = 0; i < r.search->strategies.size(); ++i) {
     const auto& s = r.search->strategies[i];
     bool last = i + 1 == r.search->strategies.size();
-    out << (last ? "`-- " : "|-- ") << s.name << "  visits " << s.visits << ", mean "
-        << fixed(s.mean_score) << ", best " << fixed(s.best_score)
-        << (s.name == r.search->best_strategy ? "  <- chosen" : "") << "\n";
+    out << (last ? "`-- " : "|-- ") << s.name << "  visits " << s.visits;
+    if (s.visits > 0) {
+      out << ", mean " << fixed(s.mean_score) << ", best " << fixed(s.best_score);
+    }
+    out << (s.name == r.search->best_strategy ? "  <- chosen" : "") << "\n";
     if (s.refined) {
       out << (last ? "    " : "|   ") << "`-- refine  score " << fixed(s.refined_score) << "\n";
     }

@@ -312,13 +312,17 @@ asio::awaitable<grove::result<request_result>> pipeline::run(std::string questio
   state->result.provider = std::string(client_->provider());
   state->result.model = std::string(client_->model());
 
+  // Token events come from the session, outside any node, so they carry their
+  // own time since the request began (the graph's clock starts a moment later).
   const event_sink* sink = request.sink ? &request.sink : nullptr;
+  const auto started = std::chrono::steady_clock::now();
   state->session = std::make_unique<llm_session>(
-      *client_, options_.budget, [sink, id = request.request_id](std::uint64_t total) {
+      *client_, options_.budget, [sink, started, id = request.request_id](std::uint64_t total) {
         if (sink != nullptr) {
           graph_event e;
           e.kind = event_kind::tokens;
           e.request_id = id;
+          e.at = std::chrono::steady_clock::now() - started;
           e.tokens = total;
           (*sink)(e);
         }

@@ -545,10 +545,20 @@ asio::awaitable<synthesis_result> synthesize(llm_session& session, std::string q
 }
 
 std::string final_number(std::string_view text) {
+  auto is_alpha = [&](std::size_t at) {
+    return at < text.size() && std::isalpha(static_cast<unsigned char>(text[at])) != 0;
+  };
+  auto is_digit = [&](std::size_t at) {
+    return at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])) != 0;
+  };
   std::string last;
   std::size_t i = 0;
   while (i < text.size()) {
-    if (std::isdigit(static_cast<unsigned char>(text[i])) != 0) {
+    if (is_digit(i)) {
+      // Digits glued to a letter on the left, or to a letter followed by a digit on
+      // the right, are part of a word such as a hex digest ("a034", "0d94ff"), not a
+      // number; units stay numbers ("5km", "3rd").
+      const bool in_word = (i > 0 && is_alpha(i - 1));
       std::size_t start = i;
       std::string digits;
       while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) != 0 ||
@@ -558,6 +568,12 @@ std::string final_number(std::string_view text) {
           digits += text[i];
         }
         ++i;
+      }
+      if (in_word || (is_alpha(i) && is_digit(i + 1))) {
+        while (is_alpha(i) || is_digit(i)) {
+          ++i;  // skip the rest of the word
+        }
+        continue;
       }
       if (start > 0 && text[start - 1] == '-') {
         digits.insert(digits.begin(), '-');

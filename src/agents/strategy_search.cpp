@@ -217,6 +217,9 @@ asio::awaitable<strategy_search_result> run_strategy_search(
   engine_options.seed = options.seed;
   engine_options.max_in_flight = options.max_in_flight;
   engine_options.cache_capacity = 0;
+  // With a budget of a few evaluations per strategy, visit counts often tie;
+  // the tie then goes to the higher mean judge score, not the first strategy.
+  engine_options.final = core::final_choice::robust;
   engine_options.solver = false;
   engine_options.cancel = &c.stop;
   core::search<strategy_domain> engine(strategy_domain(c), engine_options);

@@ -224,6 +224,9 @@ TEST_CASE("batch: GSM8K answers and predictions are compared as numbers", "[agen
   CHECK_FALSE(expected_number("no final line").has_value());
   CHECK(grove::reason::predicted_number("so 3 + 4 = 7\nAnswer: $1,234.50") == "1234.5");
   CHECK(grove::reason::predicted_number("the total is -12 dollars") == "-12");
+  CHECK(grove::reason::predicted_number("ran 5km, digest 0d94ff314429a034") == "5");
+  CHECK(grove::reason::predicted_number("the 3rd box holds 12") == "12");
+  CHECK(grove::reason::predicted_number("id a1b2") == "");
   CHECK(grove::reason::same_number("1018", "1018.0"));
   CHECK_FALSE(grove::reason::same_number("18", "1018"));
   CHECK_FALSE(grove::reason::same_number("", "0"));

@@ -141,7 +141,9 @@ boost::asio::awaitable<synthesis_result> synthesize(llm_session& session, std::s
                                                     double temperature, std::uint32_t max_tokens);
 
 /// The last number in `text` ("1,234" -> "1234", "-5", "3.50" -> "3.5"), or
-/// empty. Used for GSM8K-style grading of final answers.
+/// empty. Digits inside a word of letters and digits (a hex digest "0d94a034",
+/// an id "v2x9") are not numbers; a number with a unit ("5km") is. Used for
+/// GSM8K-style grading of final answers.
 std::string final_number(std::string_view text);
 
 }  // namespace grove::agents

@@ -15,7 +15,8 @@
 // The search stops at its evaluation budget, or as soon as the request's LLM
 // budget is spent (it then returns what it has).
 // The result is the answer with the best judge score inside the most visited
-// strategy's subtree, plus per-strategy statistics for the CLI's tree view.
+// strategy's subtree (ties in visits go to the higher mean score), plus
+// per-strategy statistics for the CLI's tree view.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
