@@ -32,6 +32,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "command_line.hpp"
 #include "grove/llm/config.hpp"
 #include "grove/obs/log.hpp"
 #include "provider_setup.hpp"
@@ -131,7 +132,9 @@ int main(int argc, char** argv) {
   app.add_flag("--json", opts.json_mode, "Ask the model for a JSON object (JSON mode)");
   app.add_flag("--print-json", opts.print_json, "Print the whole response as JSON");
   app.add_flag("-v,--verbose", opts.verbose, "Log calls, attempts and retries to stderr");
-  CLI11_PARSE(app, argc, argv);
+  if (auto exit_code = grove::examples::parse_command_line(app, argc, argv)) {
+    return *exit_code;
+  }
 
   // Bad prompts are refused before anything is configured or sent.
   if (auto checked = grove::examples::check_prompt(opts.prompt); !checked) {

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.hpp"
 #include "connect4/connect4.hpp"
 #include "connect4/position_file.hpp"
 #include "connect4/solver.hpp"
@@ -456,7 +457,9 @@ int main(int argc, char** argv) {
                  "it cannot judge in time are reported and not counted (default 10000; 0 = "
                  "no limit)")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{86'400'000}));
-  CLI11_PARSE(app, argc, argv);
+  if (auto exit_code = grove::examples::parse_command_line(app, argc, argv)) {
+    return *exit_code;
+  }
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
 

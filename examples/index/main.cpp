@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "command_line.hpp"
 #include "grove/llm/embedder.hpp"
 #include "grove/storage/hnsw_vector_store.hpp"
 #include "grove/storage/indexer.hpp"
@@ -45,7 +46,9 @@ int main(int argc, char** argv) {
   app.add_option("--chunk-size", chunk_size, "Most bytes per chunk (16-1000000)");
   app.add_option("--overlap", overlap, "Bytes repeated between chunks (<= chunk-size / 2)");
   app.add_option("--dimension", dimension, "Embedding dimension of a new store");
-  CLI11_PARSE(app, argc, argv);
+  if (auto exit_code = grove::examples::parse_command_line(app, argc, argv)) {
+    return *exit_code;
+  }
 
   grove::storage::hnsw_vector_store_options store_options;
   store_options.directory = store_path;

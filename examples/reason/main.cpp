@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "batch.hpp"
+#include "command_line.hpp"
 #include "grove/agents/llm_session.hpp"
 #include "grove/agents/reasoning.hpp"
 #include "reason_app.hpp"
@@ -270,7 +271,9 @@ int run(int argc, char** argv) {
                  "Deadline for HRM and TRM each, ms (default: none)");
   grove::reason::storage_flags storage;
   grove::reason::add_storage_flags(app, storage);
-  CLI11_PARSE(app, argc, argv);
+  if (auto exit_code = grove::examples::parse_command_line(app, argc, argv)) {
+    return *exit_code;
+  }
 
   // Configuration: defaults < file < environment < flags.
   if (!flags.config_path.empty()) {
