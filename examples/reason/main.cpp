@@ -143,11 +143,6 @@ int ask_one(asio::io_context& io, const grove::agents::pipeline& pipeline, const
     return 1;
   }
   const request_result& r = *result;
-  if (artifacts != nullptr) {
-    if (auto saved = artifacts->save(std::to_string(id), r, trace); !saved) {
-      std::cerr << "grove-reason: artifacts: " << saved.error().describe() << "\n";
-    }
-  }
 
   if (flags.json) {
     std::cout << grove::agents::to_json(r, /*pretty=*/true) << "\n";
@@ -194,6 +189,14 @@ int ask_one(asio::io_context& io, const grove::agents::pipeline& pipeline, const
     if (auto written = grove::reason::write_text_file(flags.dot_path, dot); !written) {
       std::cerr << "grove-reason: --dot: " << written.error().describe() << "\n";
       status = 1;
+    }
+  }
+  if (artifacts != nullptr) {
+    if (auto saved = artifacts->save(std::to_string(id), r, trace); !saved) {
+      std::cerr << "grove-reason: artifacts: " << saved.error().describe() << "\n";
+      status = 1;
+    } else {
+      std::cerr << "grove-reason: artifacts stored in " << artifacts->location() << id << "/\n";
     }
   }
   return status;
@@ -363,10 +366,12 @@ int run(int argc, char** argv) {
                                        .concurrency = config.concurrency,
                                        .resume = flags.resume,
                                        .progress = !flags.no_progress};
+    std::size_t artifacts_failed = 0;
     if (*artifacts) {
       batch.on_finished = [&](const std::string& id, const request_result& r,
                               const grove::agents::request_trace& trace) {
         if (auto saved = (*artifacts)->save(id, r, trace); !saved) {
+          ++artifacts_failed;
           std::cerr << "grove-reason: artifacts of " << id << ": " << saved.error().describe()
                     << "\n";
         }
@@ -386,10 +391,14 @@ int run(int argc, char** argv) {
                 << (100.0 * static_cast<double>(s.correct) / static_cast<double>(s.graded)) << "%)";
     }
     std::cerr << (s.interrupted ? " [interrupted; rerun with --resume]" : "") << "\n";
+    if (*artifacts) {
+      std::cerr << "grove-reason: artifacts stored in " << (*artifacts)->location() << " ("
+                << artifacts_failed << " questions could not be stored)\n";
+    }
     if (s.interrupted) {
       return 130;
     }
-    return s.failed > 0 ? 1 : 0;
+    return s.failed > 0 || artifacts_failed > 0 ? 1 : 0;
   }
 
   if (flags.interactive) {

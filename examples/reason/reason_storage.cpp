@@ -81,11 +81,13 @@ grove::result<std::unique_ptr<artifact_writer>> artifact_writer::open(const std:
   }
   std::unique_ptr<storage::object_store> store;
   std::string prefix;
+  std::string root;  // the location without the key prefix
   if (uri.starts_with("s3://")) {
     const std::string rest = uri.substr(5);
     const std::size_t slash = rest.find('/');
     storage::s3_object_store_options options;
     options.bucket = rest.substr(0, slash);
+    root = "s3://" + options.bucket + "/";
     if (slash != std::string::npos) {
       prefix = rest.substr(slash + 1);
       if (!prefix.empty() && !prefix.ends_with('/')) {
@@ -110,19 +112,24 @@ grove::result<std::unique_ptr<artifact_writer>> artifact_writer::open(const std:
   } else {
     storage::filesystem_object_store_options options;
     options.root = uri;
+    root = uri.ends_with('/') ? uri : uri + "/";
     auto opened = storage::filesystem_object_store::open(std::move(options));
     if (!opened) {
       return grove::fail(std::move(opened).error());
     }
     store = std::move(*opened);
   }
+  std::string run_prefix = prefix + run_name() + "/";
+  std::string location = root + run_prefix;
   return std::unique_ptr<artifact_writer>(
-      new artifact_writer(std::move(store), prefix + run_name() + "/"));
+      new artifact_writer(std::move(store), std::move(run_prefix), std::move(location)));
 }
 
 artifact_writer::artifact_writer(std::unique_ptr<storage::object_store> store,
-                                 std::string run_prefix)
-    : store_(std::move(store)), run_prefix_(std::move(run_prefix)) {}
+                                 std::string run_prefix, std::string location)
+    : store_(std::move(store)),
+      run_prefix_(std::move(run_prefix)),
+      location_(std::move(location)) {}
 
 artifact_writer::~artifact_writer() = default;
 

@@ -80,10 +80,16 @@ class artifact_writer {
   /// The key prefix of this run ("<prefix><run>/").
   const std::string& run_prefix() const noexcept { return run_prefix_; }
 
+  /// Where this run's artifacts go, for people: "DIR/<run>/" or
+  /// "s3://bucket/<prefix><run>/".
+  const std::string& location() const noexcept { return location_; }
+
  private:
-  artifact_writer(std::unique_ptr<storage::object_store> store, std::string run_prefix);
+  artifact_writer(std::unique_ptr<storage::object_store> store, std::string run_prefix,
+                  std::string location);
   std::unique_ptr<storage::object_store> store_;
   std::string run_prefix_;
+  std::string location_;
 };
 
 }  // namespace grove::reason
