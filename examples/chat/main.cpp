@@ -119,7 +119,8 @@ boost::asio::awaitable<void> run(std::shared_ptr<llm::chat_client> client, optio
 
 int main(int argc, char** argv) {
   options opts;
-  CLI::App app{"Send one prompt to the configured LLM provider (offline unless configured)."};
+  CLI::App app{"Send one prompt to the configured LLM provider (offline unless configured).",
+               "grove-chat"};
   app.add_option("prompt", opts.prompt, "The prompt")->required();
   app.add_option("--system", opts.system, "A system prompt");
   app.add_option("--provider", opts.provider, "offline, openai or anthropic");

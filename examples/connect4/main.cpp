@@ -421,7 +421,7 @@ bool run_file(const cli_options& cli, const std::string& path, c4::solver& exact
 
 int main(int argc, char** argv) {
   cli_options cli;
-  CLI::App app{"grove-connect4: the grove MCTS engine on Connect Four positions"};
+  CLI::App app{"grove-connect4: the grove MCTS engine on Connect Four positions", "grove-connect4"};
   auto* position = app.add_option("--position", cli.position,
                                   "columns played from the empty board, 1-based (e.g. 4453)");
   auto* files = app.add_option("--positions", cli.files,

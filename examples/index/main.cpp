@@ -35,7 +35,8 @@ void draw_progress(std::size_t done, std::size_t total) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Index the .txt and .md files of a directory into a grove vector store."};
+  CLI::App app{"Index the .txt and .md files of a directory into a grove vector store.",
+               "grove-index"};
   std::string directory;
   std::string store_path;
   std::size_t chunk_size = 1000;
@@ -43,9 +44,12 @@ int main(int argc, char** argv) {
   std::size_t dimension = 384;
   app.add_option("DIR", directory, "Directory to index (recursively)")->required();
   app.add_option("--store", store_path, "Vector store directory (created if missing)")->required();
-  app.add_option("--chunk-size", chunk_size, "Most bytes per chunk (16-1000000)");
-  app.add_option("--overlap", overlap, "Bytes repeated between chunks (<= chunk-size / 2)");
-  app.add_option("--dimension", dimension, "Embedding dimension of a new store");
+  app.add_option("--chunk-size", chunk_size, "Most bytes per chunk (16-1000000)")
+      ->capture_default_str();
+  app.add_option("--overlap", overlap, "Bytes repeated between chunks (<= chunk-size / 2)")
+      ->capture_default_str();
+  app.add_option("--dimension", dimension, "Embedding dimension of a new store")
+      ->capture_default_str();
   if (auto exit_code = grove::examples::parse_command_line(app, argc, argv)) {
     return *exit_code;
   }
