@@ -33,7 +33,8 @@ cleanup() {
 trap cleanup EXIT
 
 # A port that was free a moment ago.
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')"
 # Listing with continuation tokens needs the legacy OpenSSL provider on Node 17+.
 NODE_OPTIONS=--openssl-legacy-provider "$s3rver" -d "$data/s3" -a 127.0.0.1 -p "$port" --silent \
   --configure-bucket grove-bench >/dev/null 2>&1 &
@@ -43,6 +44,9 @@ for _ in $(seq 1 200); do
   kill -0 "$pid" 2>/dev/null || { echo "s3rver exited during start-up" >&2; exit 1; }
   sleep 0.1
 done
-(: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "s3rver did not listen on $port" >&2; exit 1; }
+if ! (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "s3rver did not listen on $port" >&2
+  exit 1
+fi
 
 "$bench" s3 --endpoint "http://127.0.0.1:$port" --bucket grove-bench --dir "$data" "$@"
