@@ -561,9 +561,8 @@ std::string final_number(std::string_view text) {
       const bool in_word = (i > 0 && is_alpha(i - 1));
       std::size_t start = i;
       std::string digits;
-      while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) != 0 ||
-                                 ((text[i] == ',' || text[i] == '.') && i + 1 < text.size() &&
-                                  std::isdigit(static_cast<unsigned char>(text[i + 1])) != 0))) {
+      while (i < text.size() &&
+             (is_digit(i) || ((text[i] == ',' || text[i] == '.') && is_digit(i + 1)))) {
         if (text[i] != ',') {
           digits += text[i];
         }
